@@ -1,0 +1,209 @@
+// Package metric is the one registry of what the runner measures: every
+// metric's name, unit, which direction is better, and whether its value
+// depends on the machine. Scenario thresholds, baselines, reports and the
+// verdict all look names up here, so a misspelled metric is an error in
+// one place instead of a silent pass in another.
+package metric
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Unit says how a metric's value is stored and how a threshold literal for
+// it must be written. Values are always stored in base units: seconds,
+// bytes, events per second, fractions (0..1), plain counts.
+type Unit int
+
+const (
+	Count    Unit = iota // a plain number of things: 0, 12
+	Duration             // seconds; written 10ms, 2s, 1.5m
+	Bytes                // bytes; written 64KiB, 10MB, 512B
+	Rate                 // per second; written 50/s, 3000/min
+	Ratio                // fraction 0..1; written 20% or 0.2
+	Number               // a dimensionless number, such as a scaling efficiency
+)
+
+func (u Unit) String() string {
+	switch u {
+	case Count:
+		return "count"
+	case Duration:
+		return "duration"
+	case Bytes:
+		return "bytes"
+	case Rate:
+		return "rate"
+	case Ratio:
+		return "ratio"
+	case Number:
+		return "number"
+	}
+	return fmt.Sprintf("unit(%d)", int(u))
+}
+
+// Example returns how a literal of this unit is written, for error messages.
+func (u Unit) Example() string {
+	switch u {
+	case Duration:
+		return "a duration such as 50ms or 2s"
+	case Bytes:
+		return "a size such as 64KiB or 10MB"
+	case Rate:
+		return "a rate such as 50/s"
+	case Ratio:
+		return "a percentage such as 20% (or a fraction such as 0.2)"
+	case Count:
+		return "a whole number such as 0 or 10"
+	}
+	return "a number such as 0.8"
+}
+
+// Better says which direction of change is an improvement.
+type Better int
+
+const (
+	LowerIsBetter Better = iota
+	HigherIsBetter
+	NoDirection // informational: never a regression
+)
+
+func (b Better) String() string {
+	switch b {
+	case LowerIsBetter:
+		return "lower"
+	case HigherIsBetter:
+		return "higher"
+	}
+	return "none"
+}
+
+// Kind separates single values from distributions. A distribution is
+// stored as one scalar per statistic ("stage.process.p99") and is named in
+// thresholds through a function: p99(stage.process).
+type Kind int
+
+const (
+	Scalar Kind = iota
+	Distribution
+)
+
+// Stats are the statistics stored for every distribution, in this order.
+var Stats = []string{"p50", "p90", "p95", "p99", "max", "mean"}
+
+// Def defines one metric.
+type Def struct {
+	Name   string
+	Kind   Kind
+	Unit   Unit
+	Better Better
+	// MachineDependent is true for time-based metrics whose values move
+	// with the CPU model, core count and Go version. A baseline taken on
+	// another kind of machine reports them as information only.
+	MachineDependent bool
+	// Tolerance is the default minimum relative change that matters to
+	// the regression verdict (0.10 is 10%). Noisy wall-clock metrics get
+	// wider tolerances than CPU time and allocation counts.
+	Tolerance float64
+	// Gate is true for metrics judged against a baseline by default.
+	Gate bool
+	Help string
+}
+
+var registry = map[string]Def{}
+
+func def(d Def) {
+	if _, dup := registry[d.Name]; dup {
+		panic("metric: duplicate definition of " + d.Name)
+	}
+	registry[d.Name] = d
+}
+
+// Register adds a metric definition. It is meant for packages that add
+// their own measurements (probes, user handlers) from an init function; it
+// panics on a duplicate name because that is a programming error.
+func Register(d Def) { def(d) }
+
+// Lookup returns the definition of a metric or distribution by its base
+// name ("throughput", "stage.process").
+func Lookup(name string) (Def, bool) {
+	d, ok := registry[name]
+	return d, ok
+}
+
+// All returns every definition sorted by name.
+func All() []Def {
+	out := make([]Def, 0, len(registry))
+	for _, d := range registry {
+		out = append(out, d)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Key returns the flat key under which a statistic of a distribution is
+// stored: Key("stage.process", "p99") == "stage.process.p99". For a scalar
+// stat must be "".
+func Key(name, stat string) string {
+	if stat == "" {
+		return name
+	}
+	return name + "." + stat
+}
+
+// Resolve maps a flat key back to its definition and statistic:
+// "stage.process.p99" -> (stage.process, "p99"); "throughput" -> (throughput, "").
+func Resolve(key string) (Def, string, bool) {
+	if d, ok := registry[key]; ok && d.Kind == Scalar {
+		return d, "", true
+	}
+	if i := strings.LastIndexByte(key, '.'); i > 0 {
+		base, stat := key[:i], key[i+1:]
+		if d, ok := registry[base]; ok && d.Kind == Distribution && IsStat(stat) {
+			return d, stat, true
+		}
+	}
+	return Def{}, "", false
+}
+
+// IsStat reports whether s is one of Stats.
+func IsStat(s string) bool {
+	for _, st := range Stats {
+		if st == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Suggest returns the registered name closest to a misspelled one, or "".
+func Suggest(name string) string {
+	best, bestDist := "", 4
+	for n := range registry {
+		if d := levenshtein(name, n); d < bestDist || (d == bestDist && best != "" && n < best) {
+			best, bestDist = n, d
+		}
+	}
+	return best
+}
+
+func levenshtein(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

@@ -1,0 +1,173 @@
+// Package result is the data model every stage of the runner hands on: one
+// Run per repeat of a scenario case, and a Scenario result that holds the
+// runs, the threshold outcomes, the baseline comparison and the diagnosis.
+// It has no behaviour beyond small helpers so that the producers (runner,
+// probe) and consumers (verdict, report) do not depend on each other.
+package result
+
+import "time"
+
+// SchemaVersion is the version of the JSON form of Scenario (result.json).
+// Bump it on any incompatible change.
+const SchemaVersion = 1
+
+// Run is one repeat of one scenario case.
+type Run struct {
+	Repeat   int       `json:"repeat"`
+	Started  time.Time `json:"started"`
+	Backend  string    `json:"backend"`
+	Duration float64   `json:"duration_seconds"`
+	// Metrics holds every scalar measured, by flat key (metric.Key): a
+	// distribution contributes one entry per statistic, such as
+	// "stage.process.p99". Values are in base units (seconds, bytes, /s).
+	Metrics map[string]float64 `json:"metrics"`
+	// Accounting is the per-id tally behind the count metrics.
+	Accounting Accounting `json:"accounting"`
+	// Series are time series for charts (probe samples, queue depths,
+	// throughput). They are not judged; Metrics are.
+	Series []Series `json:"series,omitempty"`
+	// Batches are the quiet points after each load batch (memory over time).
+	Batches []BatchPoint `json:"batches,omitempty"`
+	// Diagnosis is the doctor-style verdict for this run.
+	Diagnosis []Finding `json:"diagnosis,omitempty"`
+	// Profiles lists profile files written for this run, relative to the
+	// report directory.
+	Profiles []Profile `json:"profiles,omitempty"`
+	// TopFunctions are the hottest functions of the CPU profile, if one was taken.
+	TopFunctions []FunctionCost `json:"top_functions,omitempty"`
+	// Errors are problems that did not stop the run but a reader should see.
+	Errors []string `json:"errors,omitempty"`
+}
+
+// Accounting tallies every task by id.
+type Accounting struct {
+	JobsSent     int `json:"jobs_sent"`
+	Sent         int `json:"sent"`
+	Processed    int `json:"processed"`
+	Retried      int `json:"retried"`
+	Overflowed   int `json:"overflowed"`
+	DeadLettered int `json:"dead_lettered"`
+	Invalid      int `json:"invalid"`
+	Failures     int `json:"failures"`
+	Crashes      int `json:"crashes"`
+	Duplicates   int `json:"duplicates"`
+	Lost         int `json:"lost"`
+	// LostIDs names up to the first 20 lost task ids, for debugging.
+	LostIDs []string `json:"lost_ids,omitempty"`
+}
+
+// Series is one named time series. T is seconds since the run started.
+type Series struct {
+	Name  string    `json:"name"` // e.g. "tick.lag", "heap.live", "queue.export-jobs.visible"
+	Unit  string    `json:"unit"` // metric.Unit name: duration, bytes, count, rate, ratio
+	T     []float64 `json:"t"`
+	Value []float64 `json:"v"`
+}
+
+// BatchPoint is a sample at the quiet point after a load batch: after the
+// batch drained and a GC ran.
+type BatchPoint struct {
+	Batch      int     `json:"batch"`
+	T          float64 `json:"t"`
+	HeapLive   float64 `json:"heap_live_bytes"`
+	Goroutines float64 `json:"goroutines"`
+}
+
+// Finding is one diagnosis category with its evidence.
+type Finding struct {
+	Category string   `json:"category"` // scheduler, gc, io, backpressure, leak, none
+	Summary  string   `json:"summary"`
+	Evidence []string `json:"evidence,omitempty"` // "sched.latency.over_10ms = 12% > 5%"
+	Advice   []string `json:"advice,omitempty"`
+}
+
+// Profile is a profile file written next to the report.
+type Profile struct {
+	Kind string `json:"kind"` // cpu, heap, trace
+	Path string `json:"path"`
+}
+
+// FunctionCost is one row of a CPU profile's top list.
+type FunctionCost struct {
+	Function string  `json:"function"`
+	Flat     float64 `json:"flat_share"` // share of samples in the function itself
+	Cum      float64 `json:"cum_share"`  // share including callees
+}
+
+// Case is one expansion of a scenario's matrix with all its repeats.
+type Case struct {
+	Name   string            `json:"name"`             // "stress" or "scalability/workers=4"
+	Params map[string]string `json:"params,omitempty"` // matrix values for this case
+	Runs   []Run             `json:"runs"`
+}
+
+// Samples returns every run's value of a flat metric key, skipping runs
+// where it was not measured.
+func (c *Case) Samples(key string) []float64 {
+	out := make([]float64, 0, len(c.Runs))
+	for _, r := range c.Runs {
+		if v, ok := r.Metrics[key]; ok {
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// ThresholdResult is one threshold judged against what was observed.
+type ThresholdResult struct {
+	Expr     string  `json:"expr"`           // as written in the scenario
+	Case     string  `json:"case,omitempty"` // the case it was judged on ("" for matrix-wide)
+	Observed float64 `json:"observed"`       // in base units
+	Display  string  `json:"display"`        // observed, formatted with its unit
+	Pass     bool    `json:"pass"`
+	Error    string  `json:"error,omitempty"`  // why it could not be judged, if so
+	Source   string  `json:"source,omitempty"` // file:line of the threshold
+}
+
+// Comparison is one metric compared with the baseline.
+type Comparison struct {
+	Case      string  `json:"case"`
+	Metric    string  `json:"metric"`
+	Baseline  float64 `json:"baseline_median"`
+	Current   float64 `json:"current_median"`
+	Change    float64 `json:"change"`  // relative: +0.15 is 15% higher
+	P         float64 `json:"p_value"` // after correction for multiple comparisons
+	Tolerance float64 `json:"tolerance"`
+	// Verdict is one of: regression, improvement, unchanged, info, warning.
+	Verdict string `json:"verdict"`
+	Note    string `json:"note,omitempty"` // e.g. "need 4 samples per side for p<0.05, have 3"
+}
+
+// Scenario is everything measured and judged for one scenario file.
+type Scenario struct {
+	SchemaVersion int               `json:"schema_version"`
+	Name          string            `json:"name"`
+	Description   string            `json:"description,omitempty"`
+	File          string            `json:"file"`
+	Hash          string            `json:"scenario_hash"`
+	Environment   map[string]string `json:"environment"` // the machine fingerprint
+	Started       time.Time         `json:"started"`
+	Cases         []Case            `json:"cases"`
+	Thresholds    []ThresholdResult `json:"thresholds"`
+	Baseline      *BaselineReport   `json:"baseline,omitempty"`
+	// Verdict is pass, fail (threshold), regression or error.
+	Verdict string `json:"verdict"`
+	Error   string `json:"error,omitempty"`
+}
+
+// BaselineReport is the outcome of comparing with the stored baseline.
+type BaselineReport struct {
+	File        string       `json:"file"`
+	Found       bool         `json:"found"`
+	SameMachine bool         `json:"same_machine"`
+	Warnings    []string     `json:"warnings,omitempty"`
+	Comparisons []Comparison `json:"comparisons,omitempty"`
+}
+
+// Verdicts of a Scenario.
+const (
+	VerdictPass       = "pass"
+	VerdictFail       = "fail"
+	VerdictRegression = "regression"
+	VerdictError      = "error"
+)
