@@ -1,0 +1,138 @@
+package sqsemu
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+)
+
+// Server is a Handler listening on a loopback port, shaped like
+// httptest.Server.
+type Server struct {
+	// URL is the endpoint, e.g. http://127.0.0.1:41234 (no trailing slash).
+	URL     string
+	Handler *Handler
+
+	region   string
+	listener net.Listener
+	srv      *http.Server
+	served   chan struct{}
+	client   *sqs.Client
+	httpc    *http.Client
+}
+
+// NewServer starts a server on 127.0.0.1 with a free port. It is ready
+// for requests when NewServer returns. It panics if it cannot listen,
+// as httptest.NewServer does; use Listen to get the error instead.
+func NewServer(opts ...Option) *Server {
+	s, err := Listen("127.0.0.1:0", opts...)
+	if err != nil {
+		panic("sqsemu: " + err.Error())
+	}
+	return s
+}
+
+// Listen starts a server on addr (host:port).
+func Listen(addr string, opts ...Option) (*Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	return Serve(ln, opts...), nil
+}
+
+// Serve starts a server on an existing listener, which it then owns.
+func Serve(ln net.Listener, opts ...Option) *Server {
+	cfg := config{region: DefaultRegion}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	h := New(opts...)
+	s := &Server{
+		URL:      "http://" + ln.Addr().String(),
+		Handler:  h,
+		region:   cfg.region,
+		listener: ln,
+		served:   make(chan struct{}),
+		srv: &http.Server{
+			Handler:           h,
+			ReadHeaderTimeout: 10 * time.Second,
+			IdleTimeout:       2 * time.Minute,
+			ErrorLog:          nil,
+		},
+	}
+	go func() {
+		defer close(s.served)
+		if err := s.srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			h.log.Error("sqsemu: serve", "err", err)
+		}
+	}()
+	return s
+}
+
+// Close stops the server: long polls return empty, in-flight requests
+// finish, connections close. It returns once no goroutine of the server
+// is left.
+func (s *Server) Close() {
+	s.Handler.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.srv.Shutdown(ctx); err != nil {
+		_ = s.srv.Close()
+	}
+	<-s.served
+	if s.httpc != nil {
+		s.httpc.CloseIdleConnections()
+	}
+}
+
+// Client returns an SQS client for this server (created once).
+func (s *Server) Client() *sqs.Client {
+	if s.client == nil {
+		s.httpc = newHTTPClient()
+		s.client = newClient(s.URL, s.region, s.httpc)
+	}
+	return s.client
+}
+
+// NewClient returns an aws-sdk-go-v2 SQS client for an emulator (or any
+// SQS endpoint) at endpoint: static credentials test/test, the given
+// region, no shared config or IMDS lookups, and retries without the
+// client-side retry quota, so a burst of errors under load is retried
+// rather than failing with "retry quota exceeded".
+func NewClient(endpoint, region string) *sqs.Client {
+	return newClient(endpoint, region, newHTTPClient())
+}
+
+func newHTTPClient() *http.Client {
+	tr := awshttp.NewBuildableClient().GetTransport()
+	// Many concurrent pollers share one client; the SDK's default of 10
+	// idle connections per host would churn connections under load.
+	tr.MaxIdleConns = 1024
+	tr.MaxIdleConnsPerHost = 1024
+	return &http.Client{Transport: tr}
+}
+
+func newClient(endpoint, region string, httpc *http.Client) *sqs.Client {
+	if region == "" {
+		region = DefaultRegion
+	}
+	return sqs.New(sqs.Options{
+		Region:       region,
+		BaseEndpoint: aws.String(endpoint),
+		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
+		HTTPClient:   httpc,
+		Retryer: retry.NewStandard(func(o *retry.StandardOptions) {
+			o.RateLimiter = ratelimit.None
+		}),
+	})
+}
