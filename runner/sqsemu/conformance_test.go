@@ -360,7 +360,9 @@ func TestTags(t *testing.T) {
 
 	created, err := e.c.CreateQueue(e.ctx, &sqs.CreateQueueInput{QueueName: aws.String(e.name("tags-at-create")), Tags: map[string]string{"a": "b"}})
 	require.NoError(t, err)
-	t.Cleanup(func() { _, _ = e.c.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: created.QueueUrl}) })
+	t.Cleanup(func() {
+		_, _ = e.c.DeleteQueue(context.Background(), &sqs.DeleteQueueInput{QueueUrl: created.QueueUrl})
+	})
 	out, err = e.c.ListQueueTags(e.ctx, &sqs.ListQueueTagsInput{QueueUrl: created.QueueUrl})
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"a": "b"}, out.Tags)

@@ -71,7 +71,7 @@ type queue struct {
 	h        *Handler
 	name     string
 	arn      string
-	fifo     bool // fixed at creation; readable without the lock
+	fifo     bool                          // fixed at creation; readable without the lock
 	redrive  atomic.Pointer[redrivePolicy] // read without the lock before receiving
 	mu       sync.Mutex
 	cfg      queueConfig
