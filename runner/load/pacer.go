@@ -1,0 +1,56 @@
+package load
+
+import "time"
+
+// A Pacer decides when the next job is due. It is the arrival process of
+// the load: a constant rate, or none at all (as fast as the senders go).
+type Pacer interface {
+	// Pace returns how long to wait before releasing the next job, given
+	// the time since pacing began and how many jobs were released so far.
+	Pace(elapsed time.Duration, released uint64) time.Duration
+}
+
+// PacerFunc adapts a function to Pacer.
+type PacerFunc func(elapsed time.Duration, released uint64) time.Duration
+
+// Pace calls f.
+func (f PacerFunc) Pace(elapsed time.Duration, released uint64) time.Duration {
+	return f(elapsed, released)
+}
+
+// ConstantPacer releases PerSecond jobs per second, evenly spaced: job i
+// is due at i/PerSecond. A sender that falls behind is not compensated by
+// a burst beyond the schedule; the schedule itself stays fixed, so the
+// arrival rate over the whole batch is the one asked for.
+type ConstantPacer struct {
+	PerSecond float64
+}
+
+// Pace implements Pacer.
+func (cp ConstantPacer) Pace(elapsed time.Duration, released uint64) time.Duration {
+	if cp.PerSecond <= 0 {
+		return 0
+	}
+	due := time.Duration(float64(released) * float64(time.Second) / cp.PerSecond)
+	return max(due-elapsed, 0)
+}
+
+// Unpaced releases every job at once: the senders' speed is the rate.
+type Unpaced struct{}
+
+// Pace implements Pacer.
+func (Unpaced) Pace(time.Duration, uint64) time.Duration { return 0 }
+
+var (
+	_ Pacer = ConstantPacer{}
+	_ Pacer = Unpaced{}
+	_ Pacer = PacerFunc(nil)
+)
+
+// pacerFor picks the pacer a plan asks for.
+func pacerFor(rate float64) Pacer {
+	if rate > 0 {
+		return ConstantPacer{PerSecond: rate}
+	}
+	return Unpaced{}
+}
