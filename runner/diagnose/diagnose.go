@@ -1,0 +1,430 @@
+// Package diagnose turns a run's measurements into a doctor-style verdict,
+// in the manner of Clinic Doctor but for a Go worker-pool service: is the
+// scheduler starved, is the GC the cost, is the service waiting on I/O, is
+// work queuing in front of too few workers, does memory climb. Each
+// finding names the numbers that crossed which bounds and what to try next,
+// so a reader can check the reasoning instead of trusting a label.
+package diagnose
+
+import (
+	"fmt"
+	"math"
+	"time"
+
+	"github.com/montanaflynn/stats"
+
+	"github.com/sqsperf/sqsperf/runner/result"
+)
+
+// Categories of a finding.
+const (
+	Scheduler    = "scheduler"
+	GC           = "gc"
+	IO           = "io"
+	Backpressure = "backpressure"
+	Leak         = "leak"
+	None         = "none"
+)
+
+// Bounds. Each is a level past which a run is unhealthy enough to say so;
+// they are chosen to stay quiet on a busy but healthy 2-core CI machine.
+const (
+	// SchedOver10msBound: share of scheduler-latency samples above 10ms.
+	// A healthy pool rarely leaves a runnable goroutine waiting a whole
+	// 10ms time slice; 5% means one wake-up in twenty does. Gated on a
+	// share, not on p99, because the runtime's buckets are ~25% wide.
+	SchedOver10msBound = 0.05
+	// TickLagOver100msBound: share of 10ms ticks more than 100ms late, the
+	// original guide's red zone for event-loop delay.
+	TickLagOver100msBound = 0.01
+	// SaturatedCPUBound: CPU utilisation (of GOMAXPROCS) above which the
+	// process is CPU-bound, which decides the scheduler advice.
+	SaturatedCPUBound = 0.85
+
+	// GCCPUFractionBound: share of the process's CPU spent in GC. Go's
+	// pacer aims at about 25% while marking; above that across a whole run
+	// the service allocates faster than the GC can keep up cheaply.
+	GCCPUFractionBound = 0.25
+	// GCPauseP99Bound: p99 stop-the-world pause. Go's pauses are normally
+	// well under a millisecond; 10ms means stops are hurting latency.
+	GCPauseP99Bound = 10 * time.Millisecond
+	// GCMinCyclesForPause: fewer cycles than this are too few samples for
+	// a p99 to mean anything.
+	GCMinCyclesForPause = 10
+
+	// IOIdleCPUBound: CPU utilisation below which the process is mostly idle.
+	IOIdleCPUBound = 0.50
+	// IOWaitShareBound: share of a task's processing time spent off CPU
+	// (1 - CPU per message / processing time) above which tasks mostly wait
+	// on something outside the process.
+	IOWaitShareBound = 0.75
+
+	// DispatchWaitDominanceBound: a task that waits for a worker longer
+	// than this many times its processing time spends most of its life
+	// queued inside the service.
+	DispatchWaitDominanceBound = 1.0
+	// DispatchWaitFloor ignores dispatch waits too short to matter, so a
+	// pool of microsecond tasks does not report backpressure from jitter.
+	DispatchWaitFloor = time.Millisecond
+
+	// LeakMinBatches: quiet points needed before a trend is a trend.
+	LeakMinBatches = 3
+	// LeakHeapGrowthBound: post-GC live heap growth from the first quiet
+	// point to the last.
+	LeakHeapGrowthBound = 0.25
+	// LeakHeapSlopeBound: bytes per batch the post-GC baseline must climb,
+	// so a small heap's noise does not look like a leak.
+	LeakHeapSlopeBound = 256 << 10
+	// LeakGoroutineSlopeBound and LeakGoroutineGrowthBound: goroutines per
+	// batch, and in all, that the quiet-point count must climb. Connection
+	// pools legitimately add a few; a leak adds them every batch.
+	LeakGoroutineSlopeBound  = 2.0
+	LeakGoroutineGrowthBound = 10
+)
+
+// Context is what Diagnose knows about the run besides its metrics.
+type Context struct {
+	// GOMAXPROCS the service ran with; 0 means unknown.
+	GOMAXPROCS int
+	// Workers is the pool size; 0 means unknown.
+	Workers int
+	// TaskCPU and TaskIO are the configured CPU work and I/O wait of one
+	// task, when the handler is the built-in one (zero when unknown). They
+	// tell CPU-bound from I/O-bound work when stage timings are missing.
+	TaskCPU, TaskIO time.Duration
+	// CPUUtilization is process CPU time over wall time × GOMAXPROCS
+	// (0..1). Zero means not measured; Diagnose then derives it from
+	// m["cpu.utilization"] or from cpu.per_message, processed and duration.
+	CPUUtilization float64
+}
+
+// Diagnose returns the findings for one run, most fundamental first
+// (scheduler, gc, leak, backpressure, io), or a single "none" finding.
+// m holds the run's metrics by flat key; batches the quiet points.
+func Diagnose(m map[string]float64, batches []result.BatchPoint, c Context) []result.Finding {
+	in := inputs{m: m, batches: batches, c: c, found: map[string]bool{}}
+	in.util, in.utilKnown = in.cpuUtilization()
+	var out []result.Finding
+	for _, rule := range []func(*inputs) (result.Finding, bool){
+		scheduler, garbageCollector, leak, backpressure, ioBound,
+	} {
+		if f, ok := rule(&in); ok {
+			out = append(out, f)
+			in.found[f.Category] = true
+		}
+	}
+	if len(out) > 0 {
+		return out
+	}
+	return []result.Finding{healthy(&in)}
+}
+
+type inputs struct {
+	m         map[string]float64
+	batches   []result.BatchPoint
+	c         Context
+	util      float64
+	utilKnown bool
+	found     map[string]bool // categories already reported
+}
+
+func (in *inputs) get(key string) (float64, bool) {
+	v, ok := in.m[key]
+	if !ok || math.IsNaN(v) || math.IsInf(v, 0) {
+		return 0, false
+	}
+	return v, true
+}
+
+func (in *inputs) procs() int {
+	if in.c.GOMAXPROCS > 0 {
+		return in.c.GOMAXPROCS
+	}
+	return 0
+}
+
+func (in *inputs) cpuUtilization() (float64, bool) {
+	if in.c.CPUUtilization > 0 {
+		return in.c.CPUUtilization, true
+	}
+	if v, ok := in.get("cpu.utilization"); ok && v > 0 {
+		return v, true
+	}
+	perMsg, ok1 := in.get("cpu.per_message")
+	processed, ok2 := in.get("processed")
+	duration, ok3 := in.get("duration")
+	if ok1 && ok2 && ok3 && duration > 0 && in.procs() > 0 {
+		return perMsg * processed / (duration * float64(in.procs())), true
+	}
+	return 0, false
+}
+
+// ioShare is the share of a task's processing time spent off CPU, from the
+// measured stage timings, else from the configured task cost.
+func (in *inputs) ioShare() (share float64, evidence string, ok bool) {
+	perMsg, ok1 := in.get("cpu.per_message")
+	process, ok2 := in.get("stage.process.mean")
+	if !ok2 {
+		process, ok2 = in.get("stage.process.p50")
+	}
+	if ok1 && ok2 && process > 0 {
+		share = max(0, 1-perMsg/process)
+		return share, fmt.Sprintf("off-CPU share of processing = %s (1 - cpu.per_message %s / stage.process %s) > %s",
+			pct(share), dur(perMsg), dur(process), pct(IOWaitShareBound)), true
+	}
+	if total := in.c.TaskCPU + in.c.TaskIO; total > 0 {
+		share = float64(in.c.TaskIO) / float64(total)
+		return share, fmt.Sprintf("configured task I/O wait %s of %s per task = %s > %s",
+			in.c.TaskIO, total, pct(share), pct(IOWaitShareBound)), true
+	}
+	return 0, "", false
+}
+
+func scheduler(in *inputs) (result.Finding, bool) {
+	var evidence []string
+	if v, ok := in.get("sched.latency.over_10ms"); ok && v > SchedOver10msBound {
+		evidence = append(evidence, fmt.Sprintf("sched.latency.over_10ms = %s > %s", pct(v), pct(SchedOver10msBound)))
+	}
+	if v, ok := in.get("tick.lag.over_100ms"); ok && v > TickLagOver100msBound {
+		evidence = append(evidence, fmt.Sprintf("tick.lag.over_100ms = %s > %s (red zone)", pct(v), pct(TickLagOver100msBound)))
+	}
+	if len(evidence) == 0 {
+		return result.Finding{}, false
+	}
+	if v, ok := in.get("sched.latency.p99"); ok {
+		evidence = append(evidence, "sched.latency.p99 = "+dur(v))
+	}
+	if v, ok := in.get("tick.lag.p99"); ok {
+		evidence = append(evidence, "tick.lag.p99 = "+dur(v))
+	}
+	var advice []string
+	cpuBound := true
+	if share, _, ok := in.ioShare(); ok {
+		cpuBound = share < 0.5
+	}
+	if in.utilKnown {
+		evidence = append(evidence, fmt.Sprintf("CPU utilisation = %s of GOMAXPROCS", pct(in.util)))
+	}
+	p := in.procs()
+	if in.c.Workers > 0 && p > 0 && in.c.Workers > 2*p && cpuBound {
+		evidence = append(evidence, fmt.Sprintf("workers = %d > 2 × GOMAXPROCS (%d) with CPU-bound tasks", in.c.Workers, p))
+		advice = append(advice, fmt.Sprintf("cap CPU-bound workers near GOMAXPROCS (%d): more only queue for the CPU and add latency to everything else in the process", p))
+	}
+	if in.utilKnown && in.util >= SaturatedCPUBound {
+		advice = append(advice, "the CPU is saturated: cut work per message (see the CPU profile's top functions) or give the service more cores")
+	} else {
+		advice = append(advice, "latency without a saturated CPU points at long non-preemptible stretches: look for tight loops, cgo calls or LockOSThread in the execution trace (go tool trace)")
+	}
+	advice = append(advice, "move CPU-heavy work off the goroutines that poll SQS and extend leases, so heartbeats are not starved")
+	return result.Finding{
+		Category: Scheduler,
+		Summary:  "runnable goroutines wait for a CPU: the scheduler is starved",
+		Evidence: evidence,
+		Advice:   advice,
+	}, true
+}
+
+func garbageCollector(in *inputs) (result.Finding, bool) {
+	var evidence []string
+	if v, ok := in.get("gc.cpu_fraction"); ok && v > GCCPUFractionBound {
+		evidence = append(evidence, fmt.Sprintf("gc.cpu_fraction = %s > %s", pct(v), pct(GCCPUFractionBound)))
+	}
+	cycles, _ := in.get("gc.cycles")
+	if v, ok := in.get("gc.pause.p99"); ok && v > GCPauseP99Bound.Seconds() && cycles >= GCMinCyclesForPause {
+		evidence = append(evidence, fmt.Sprintf("gc.pause.p99 = %s > %s over %.0f cycles", dur(v), GCPauseP99Bound, cycles))
+	}
+	if len(evidence) == 0 {
+		return result.Finding{}, false
+	}
+	evidence = append(evidence, fmt.Sprintf("gc.cycles = %.0f", cycles))
+	if v, ok := in.get("alloc.bytes_per_message"); ok {
+		evidence = append(evidence, "alloc.bytes_per_message = "+bytesText(v))
+	}
+	return result.Finding{
+		Category: GC,
+		Summary:  "garbage collection takes a large share of the CPU or stops the world for long",
+		Evidence: evidence,
+		Advice: []string{
+			"allocate less per message: reuse buffers (sync.Pool), avoid per-message maps and string conversions; find the allocators with the heap profile (go tool pprof -sample_index=alloc_space)",
+			"if memory allows, raise GOGC or set GOMEMLIMIT so the GC runs less often",
+			"a large pointer-rich live heap makes every cycle expensive: keep caches small or pointer-free",
+		},
+	}, true
+}
+
+func leak(in *inputs) (result.Finding, bool) {
+	if len(in.batches) < LeakMinBatches {
+		return result.Finding{}, false
+	}
+	first, last := in.batches[0], in.batches[len(in.batches)-1]
+	var evidence, advice []string
+	heapSlope, ok := in.get("heap.live.slope")
+	if !ok {
+		heapSlope, ok = slope(in.batches, func(b result.BatchPoint) float64 { return b.HeapLive })
+	}
+	if ok && first.HeapLive > 0 {
+		growth := last.HeapLive/first.HeapLive - 1
+		if heapSlope > LeakHeapSlopeBound && growth > LeakHeapGrowthBound {
+			evidence = append(evidence,
+				fmt.Sprintf("heap.live.slope = %s per batch > %s", bytesText(heapSlope), bytesText(LeakHeapSlopeBound)),
+				fmt.Sprintf("heap.live.growth = %s > %s (%s -> %s over %d batches)", pct(growth), pct(LeakHeapGrowthBound),
+					bytesText(first.HeapLive), bytesText(last.HeapLive), len(in.batches)))
+			advice = append(advice, "compare heap profiles taken at two quiet points (go tool pprof -base first.pprof last.pprof -sample_index=inuse_space) to see what is retained")
+		}
+	}
+	goSlope, ok := in.get("goroutines.slope")
+	if !ok {
+		goSlope, ok = slope(in.batches, func(b result.BatchPoint) float64 { return b.Goroutines })
+	}
+	if growth := last.Goroutines - first.Goroutines; ok && goSlope > LeakGoroutineSlopeBound && growth >= LeakGoroutineGrowthBound {
+		evidence = append(evidence, fmt.Sprintf("goroutines.slope = %.1f per batch > %.1f (%.0f -> %.0f goroutines)",
+			goSlope, LeakGoroutineSlopeBound, first.Goroutines, last.Goroutines))
+		advice = append(advice, "goroutines that never exit: look for sends or receives without a ctx.Done() case, and timers or tickers never stopped (a goroutine profile, debug=2, shows where they block)")
+	}
+	if len(evidence) == 0 {
+		return result.Finding{}, false
+	}
+	return result.Finding{
+		Category: Leak,
+		Summary:  "memory or goroutines at the quiet point after each batch keep climbing",
+		Evidence: evidence,
+		Advice:   append(advice, "caches and maps keyed by job or message id must be bounded or cleared when the job ends"),
+	}, true
+}
+
+func backpressure(in *inputs) (result.Finding, bool) {
+	wait, ok1 := in.get("stage.dispatch_wait.p50")
+	process, ok2 := in.get("stage.process.p50")
+	if !ok1 || !ok2 || wait < DispatchWaitFloor.Seconds() || wait <= DispatchWaitDominanceBound*process {
+		return result.Finding{}, false
+	}
+	evidence := []string{fmt.Sprintf("stage.dispatch_wait.p50 = %s > %.1f × stage.process.p50 (%s)",
+		dur(wait), DispatchWaitDominanceBound, dur(process))}
+	if v, ok := in.get("queue.depth.max"); ok {
+		evidence = append(evidence, fmt.Sprintf("queue.depth.max = %.0f", v))
+	}
+	var advice []string
+	if in.utilKnown {
+		evidence = append(evidence, fmt.Sprintf("CPU utilisation = %s of GOMAXPROCS", pct(in.util)))
+	}
+	if in.utilKnown && in.util < SaturatedCPUBound {
+		advice = append(advice, "the CPU has room: add workers (WORKER_POOL_SIZE) until dispatch wait falls or the CPU saturates")
+	} else {
+		advice = append(advice, "the CPU is busy, so more workers will not help: make each task cheaper or scale out")
+	}
+	advice = append(advice,
+		"a shorter internal queue (MAX_QUEUE_SIZE) hands work back to SQS (download-tasks) sooner instead of holding it in memory where it waits and its lease runs",
+		"fewer concurrent jobs (MAX_CONCURRENT_JOBS) lowers how much work is pulled in at once")
+	return result.Finding{
+		Category: Backpressure,
+		Summary:  "tasks wait longer for a worker than they take to run: the pool is too small or its queue too long",
+		Evidence: evidence,
+		Advice:   advice,
+	}, true
+}
+
+func ioBound(in *inputs) (result.Finding, bool) {
+	// A starved scheduler also leaves tasks off CPU, waiting for one: that
+	// time is not I/O, and the scheduler finding already explains it.
+	if in.found[Scheduler] || !in.utilKnown || in.util >= IOIdleCPUBound {
+		return result.Finding{}, false
+	}
+	share, shareEvidence, ok := in.ioShare()
+	if !ok || share <= IOWaitShareBound {
+		return result.Finding{}, false
+	}
+	evidence := []string{
+		fmt.Sprintf("CPU utilisation = %s of GOMAXPROCS < %s", pct(in.util), pct(IOIdleCPUBound)),
+		shareEvidence,
+	}
+	if v, ok := in.get("stage.process.p50"); ok {
+		evidence = append(evidence, "stage.process.p50 = "+dur(v))
+	}
+	advice := []string{
+		"the CPU is idle while tasks wait on downstream calls: more concurrency (workers) raises throughput nearly linearly until the downstream or SQS limits",
+		"check the downstream's latency and timeouts; batch or pipeline calls where the API allows",
+	}
+	if in.c.Workers > 0 {
+		advice[0] = fmt.Sprintf("the CPU is idle while %d workers wait on downstream calls: more workers raise throughput nearly linearly until the downstream or SQS limits", in.c.Workers)
+	}
+	return result.Finding{
+		Category: IO,
+		Summary:  "the process is mostly idle: tasks spend their time waiting on I/O",
+		Evidence: evidence,
+		Advice:   advice,
+	}, true
+}
+
+// healthy reports the key numbers that stayed within bounds, so "none" is
+// itself evidence and not an absence of data.
+func healthy(in *inputs) result.Finding {
+	var evidence []string
+	add := func(key, bound string, format func(float64) string) {
+		if v, ok := in.get(key); ok {
+			evidence = append(evidence, fmt.Sprintf("%s = %s (bound %s)", key, format(v), bound))
+		}
+	}
+	add("sched.latency.over_10ms", pct(SchedOver10msBound), pct)
+	add("tick.lag.over_100ms", pct(TickLagOver100msBound), pct)
+	add("gc.cpu_fraction", pct(GCCPUFractionBound), pct)
+	add("heap.live.growth", pct(LeakHeapGrowthBound), pct)
+	add("stage.dispatch_wait.p50", fmt.Sprintf("%.1f × stage.process.p50", DispatchWaitDominanceBound), dur)
+	if in.utilKnown {
+		evidence = append(evidence, fmt.Sprintf("CPU utilisation = %s of GOMAXPROCS", pct(in.util)))
+	}
+	summary := "no bottleneck found: every diagnosis bound held"
+	if len(evidence) == 0 {
+		summary = "no bottleneck found, but no probe metrics were available to judge"
+	}
+	return result.Finding{
+		Category: None,
+		Summary:  summary,
+		Evidence: evidence,
+		Advice:   []string{"to find headroom, raise the load (the size factor) until a category appears"},
+	}
+}
+
+func slope(batches []result.BatchPoint, value func(result.BatchPoint) float64) (float64, bool) {
+	data := make(stats.Series, len(batches))
+	for i, b := range batches {
+		data[i] = stats.Coordinate{X: float64(b.Batch), Y: value(b)}
+	}
+	fit, err := stats.LinearRegression(data)
+	if err != nil || len(fit) < 2 || fit[len(fit)-1].X == fit[0].X {
+		return 0, false
+	}
+	g := (fit[len(fit)-1].Y - fit[0].Y) / (fit[len(fit)-1].X - fit[0].X)
+	return g, !math.IsNaN(g)
+}
+
+func pct(v float64) string {
+	if v != 0 && math.Abs(v) < 0.01 {
+		return fmt.Sprintf("%.2f%%", v*100)
+	}
+	return fmt.Sprintf("%.1f%%", v*100)
+}
+
+func dur(seconds float64) string {
+	d := time.Duration(seconds * float64(time.Second))
+	switch {
+	case d >= time.Second:
+		return d.Round(time.Millisecond).String()
+	case d >= time.Millisecond:
+		return d.Round(10 * time.Microsecond).String()
+	default:
+		return d.Round(time.Microsecond / 10).String()
+	}
+}
+
+func bytesText(b float64) string {
+	abs := math.Abs(b)
+	switch {
+	case abs >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", b/(1<<30))
+	case abs >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", b/(1<<20))
+	case abs >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", b/(1<<10))
+	}
+	return fmt.Sprintf("%.0f B", b)
+}
