@@ -1,0 +1,444 @@
+package report
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/sqsperf/sqsperf/runner/metric"
+	"github.com/sqsperf/sqsperf/runner/result"
+)
+
+// uPlot (MIT, github.com/leeoniya/uPlot, v1.6.32 from the npm package
+// "uplot"; its license is in assets/uPlot.LICENSE) is inlined into every
+// page so that the report opens offline and makes no network request.
+var (
+	//go:embed assets/uPlot.iife.min.js
+	uPlotJS string
+	//go:embed assets/uPlot.min.css
+	uPlotCSS string
+	//go:embed assets/report.js
+	pageJS string
+	//go:embed assets/report.css
+	pageCSS string
+	//go:embed assets/report.html.tmpl
+	pageTemplate string
+)
+
+var pageTmpl = template.Must(template.New("report").Funcs(template.FuncMap{
+	"pct": func(share float64) string { return fmt.Sprintf("%.1f%%", share*100) },
+	// width is computed here from numbers, never from input text, so it
+	// is safe to hand to the template as CSS.
+	"width": func(percent float64) template.CSS {
+		if math.IsNaN(percent) || percent < 0 {
+			percent = 0
+		}
+		return template.CSS(fmt.Sprintf("width: %.1f%%", math.Min(percent, 100)))
+	},
+}).Parse(pageTemplate))
+
+type page struct {
+	Name, Description, File, Hash, Started string
+	Verdict, VerdictClass                  string
+	Error                                  string
+	Summary                                []keyValue
+	Environment                            []keyValue
+	Thresholds                             []thresholdRow
+	Baseline                               *baselineView
+	Findings                               []findingView
+	Cases                                  []caseView
+	Data                                   pageData
+	UPlotJS, PageJS                        template.JS
+	UPlotCSS, PageCSS                      template.CSS
+}
+
+type pageData struct {
+	Charts []chart `json:"charts"`
+}
+
+type keyValue struct{ Key, Value, Class string }
+
+type thresholdRow struct {
+	Expr, Case, Observed, Outcome, Class, Source string
+}
+
+type baselineView struct {
+	File, Machine string
+	Found         bool
+	Warnings      []string
+	Rows          []comparisonRow
+	Unchanged     int
+}
+
+type comparisonRow struct {
+	Case, Metric, Baseline, Current, Change, P, Tolerance, Verdict, Class, Note string
+}
+
+type findingView struct {
+	Case, Category, Summary, Runs string
+	Evidence, Advice              []string
+	Class                         string
+}
+
+type caseView struct {
+	Name, Params, RunNote string
+	ChartIDs              []chartRef
+	Stages                []stageRow
+	Accounting            []accountingRow
+	AccountingHeads       []string
+	Metrics               []metricRow
+	TopFunctions          []result.FunctionCost
+	Profiles              []result.Profile
+	Errors                []string
+}
+
+type chartRef struct{ ID, Title, Note string }
+
+type stageRow struct {
+	Stage, Help   string
+	P50, P95, P99 string
+	W50, W95, W99 float64 // bar widths, percent of the largest p99
+}
+
+type accountingRow struct {
+	Name   string
+	Values []string
+	Bad    bool
+}
+
+type metricRow struct{ Key, Median, Min, Max, N, Help string }
+
+func writeHTML(w io.Writer, s *result.Scenario) error {
+	p := buildPage(s)
+	if err := pageTmpl.Execute(w, p); err != nil {
+		return fmt.Errorf("rendering report.html: %w", err)
+	}
+	return nil
+}
+
+func verdictClass(v string) string {
+	switch v {
+	case result.VerdictPass:
+		return "good"
+	case result.VerdictFail, result.VerdictRegression:
+		return "bad"
+	}
+	return "warn"
+}
+
+func buildPage(s *result.Scenario) page {
+	p := page{
+		Name:         s.Name,
+		Description:  s.Description,
+		File:         s.File,
+		Hash:         s.Hash,
+		Verdict:      verdictOrUnknown(s.Verdict),
+		VerdictClass: verdictClass(s.Verdict),
+		Error:        s.Error,
+		UPlotJS:      template.JS(uPlotJS),
+		PageJS:       template.JS(pageJS),
+		UPlotCSS:     template.CSS(uPlotCSS),
+		PageCSS:      template.CSS(pageCSS),
+	}
+	if !s.Started.IsZero() {
+		p.Started = s.Started.UTC().Format(time.RFC3339)
+	}
+	keys := make([]string, 0, len(s.Environment))
+	for k := range s.Environment {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		p.Environment = append(p.Environment, keyValue{Key: k, Value: s.Environment[k]})
+	}
+
+	passed := 0
+	for _, t := range s.Thresholds {
+		row := thresholdRow{Expr: t.Expr, Case: t.Case, Observed: t.Display, Source: t.Source}
+		switch {
+		case t.Error != "":
+			row.Outcome, row.Class = "not judged: "+t.Error, "warn"
+		case t.Pass:
+			row.Outcome, row.Class = "pass", "good"
+			passed++
+		default:
+			row.Outcome, row.Class = "fail", "bad"
+		}
+		p.Thresholds = append(p.Thresholds, row)
+	}
+	p.Baseline = baselineViewOf(s.Baseline)
+
+	var runs, lost, duplicates int
+	var duration float64
+	backends := map[string]bool{}
+	for _, c := range s.Cases {
+		runs += len(c.Runs)
+		t := caseTotals(c)
+		lost += t.Lost
+		duplicates += t.Duplicates
+		for _, r := range c.Runs {
+			duration += r.Duration
+			if r.Backend != "" {
+				backends[r.Backend] = true
+			}
+		}
+	}
+	p.Summary = []keyValue{{Key: "verdict", Value: p.Verdict, Class: p.VerdictClass}}
+	if len(s.Thresholds) > 0 {
+		cls := "good"
+		if passed < len(s.Thresholds) {
+			cls = "bad"
+		}
+		p.Summary = append(p.Summary, keyValue{Key: "thresholds", Value: fmt.Sprintf("%d / %d passed", passed, len(s.Thresholds)), Class: cls})
+	}
+	if p.Baseline != nil && p.Baseline.Found {
+		regressions := 0
+		for _, r := range p.Baseline.Rows {
+			if r.Verdict == "regression" {
+				regressions++
+			}
+		}
+		cls := "good"
+		if regressions > 0 {
+			cls = "bad"
+		}
+		p.Summary = append(p.Summary, keyValue{Key: "regressions", Value: fmt.Sprint(regressions), Class: cls})
+	}
+	lostClass := "good"
+	if lost > 0 {
+		lostClass = "bad"
+	}
+	p.Summary = append(p.Summary,
+		keyValue{Key: "lost messages", Value: fmt.Sprint(lost), Class: lostClass},
+		keyValue{Key: "duplicates", Value: fmt.Sprint(duplicates)},
+		keyValue{Key: "runs", Value: fmt.Sprintf("%d in %d case(s)", runs, len(s.Cases))},
+		keyValue{Key: "run time", Value: formatDuration(duration)},
+	)
+	if len(backends) > 0 {
+		names := make([]string, 0, len(backends))
+		for b := range backends {
+			names = append(names, b)
+		}
+		sort.Strings(names)
+		p.Summary = append(p.Summary, keyValue{Key: "backend", Value: strings.Join(names, ", ")})
+	}
+
+	for _, g := range groupFindings(s) {
+		cls := "warn"
+		if g.finding.Category == "none" {
+			cls = "good"
+		}
+		p.Findings = append(p.Findings, findingView{
+			Case: g.caseName, Category: g.finding.Category, Summary: g.finding.Summary,
+			Runs:     fmt.Sprintf("in %d of %d runs", g.runs, g.of),
+			Evidence: g.finding.Evidence, Advice: g.finding.Advice, Class: cls,
+		})
+	}
+
+	for ci, c := range s.Cases {
+		cv := caseViewOf(c)
+		if len(c.Runs) > 0 {
+			// Charts show the first repeat: every repeat has the same shape
+			// and the numbers of all of them are in the tables below.
+			charts := buildCharts(fmt.Sprintf("case%d", ci), c.Runs[0])
+			for _, ch := range charts {
+				cv.ChartIDs = append(cv.ChartIDs, chartRef{ID: ch.ID, Title: ch.Title, Note: ch.Note})
+			}
+			p.Data.Charts = append(p.Data.Charts, charts...)
+			if len(c.Runs) > 1 {
+				cv.RunNote = fmt.Sprintf("Charts show repeat %d of %d.", c.Runs[0].Repeat, len(c.Runs))
+			}
+		}
+		p.Cases = append(p.Cases, cv)
+	}
+	if p.Data.Charts == nil {
+		p.Data.Charts = []chart{}
+	}
+	return p
+}
+
+func baselineViewOf(b *result.BaselineReport) *baselineView {
+	if b == nil {
+		return nil
+	}
+	v := &baselineView{File: b.File, Found: b.Found, Warnings: b.Warnings, Machine: "same kind of machine"}
+	if !b.SameMachine {
+		v.Machine = "another kind of machine: time-based metrics are information only"
+	}
+	for _, c := range b.Comparisons {
+		if c.Verdict == "unchanged" {
+			v.Unchanged++
+		}
+		cls := ""
+		switch c.Verdict {
+		case "regression":
+			cls = "bad"
+		case "improvement":
+			cls = "good"
+		case "warning":
+			cls = "warn"
+		}
+		v.Rows = append(v.Rows, comparisonRow{
+			Case: c.Case, Metric: c.Metric,
+			Baseline: formatKey(c.Metric, c.Baseline), Current: formatKey(c.Metric, c.Current),
+			Change: formatChange(c.Change), P: formatP(c.P), Tolerance: formatValue(metric.Ratio, c.Tolerance),
+			Verdict: c.Verdict, Class: cls, Note: c.Note,
+		})
+	}
+	// Regressions first: that is what a reader opened the page for.
+	rank := map[string]int{"regression": 0, "warning": 1, "improvement": 2, "info": 3, "unchanged": 4}
+	sort.SliceStable(v.Rows, func(i, j int) bool { return rank[v.Rows[i].Verdict] < rank[v.Rows[j].Verdict] })
+	return v
+}
+
+var stageNames = []string{"stage.queue_wait", "stage.dispatch_wait", "stage.process", "stage.ack"}
+
+func caseViewOf(c result.Case) caseView {
+	cv := caseView{Name: c.Name}
+	if len(c.Params) > 0 {
+		keys := make([]string, 0, len(c.Params))
+		for k := range c.Params {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		parts := make([]string, len(keys))
+		for i, k := range keys {
+			parts[i] = k + "=" + c.Params[k]
+		}
+		cv.Params = strings.Join(parts, ", ")
+	}
+
+	// Stage latencies: the median over repeats of each statistic.
+	var rows []stageRow
+	var raw [][3]float64
+	maxP99 := 0.0
+	for _, st := range stageNames {
+		var vals [3]float64
+		found := false
+		for i, stat := range []string{"p50", "p95", "p99"} {
+			if m, ok := median(c.Samples(metric.Key(st, stat))); ok {
+				vals[i], found = m, true
+			}
+		}
+		if !found {
+			continue
+		}
+		help := ""
+		if d, ok := metric.Lookup(st); ok {
+			help = d.Help
+		}
+		rows = append(rows, stageRow{Stage: strings.TrimPrefix(st, "stage."), Help: help,
+			P50: formatDuration(vals[0]), P95: formatDuration(vals[1]), P99: formatDuration(vals[2])})
+		raw = append(raw, vals)
+		maxP99 = math.Max(maxP99, math.Max(vals[2], math.Max(vals[1], vals[0])))
+	}
+	for i := range rows {
+		if maxP99 > 0 {
+			rows[i].W50 = 100 * raw[i][0] / maxP99
+			rows[i].W95 = 100 * raw[i][1] / maxP99
+			rows[i].W99 = 100 * raw[i][2] / maxP99
+		}
+	}
+	cv.Stages = rows
+
+	// Accounting: one column per repeat.
+	for _, r := range c.Runs {
+		cv.AccountingHeads = append(cv.AccountingHeads, fmt.Sprintf("repeat %d", r.Repeat))
+	}
+	for _, f := range []struct {
+		name string
+		get  func(result.Accounting) int
+		bad  bool
+	}{
+		{"jobs sent", func(a result.Accounting) int { return a.JobsSent }, false},
+		{"tasks sent", func(a result.Accounting) int { return a.Sent }, false},
+		{"processed", func(a result.Accounting) int { return a.Processed }, false},
+		{"retried", func(a result.Accounting) int { return a.Retried }, false},
+		{"overflowed", func(a result.Accounting) int { return a.Overflowed }, false},
+		{"dead-lettered", func(a result.Accounting) int { return a.DeadLettered }, false},
+		{"invalid", func(a result.Accounting) int { return a.Invalid }, false},
+		{"failures", func(a result.Accounting) int { return a.Failures }, false},
+		{"crashes", func(a result.Accounting) int { return a.Crashes }, false},
+		{"duplicates", func(a result.Accounting) int { return a.Duplicates }, false},
+		{"lost", func(a result.Accounting) int { return a.Lost }, true},
+	} {
+		row := accountingRow{Name: f.name}
+		for _, r := range c.Runs {
+			n := f.get(r.Accounting)
+			row.Values = append(row.Values, fmt.Sprint(n))
+			if f.bad && n > 0 {
+				row.Bad = true
+			}
+		}
+		cv.Accounting = append(cv.Accounting, row)
+	}
+	for _, r := range c.Runs {
+		if len(r.Accounting.LostIDs) > 0 {
+			cv.Errors = append(cv.Errors, fmt.Sprintf("repeat %d lost task ids: %s", r.Repeat, strings.Join(r.Accounting.LostIDs, ", ")))
+		}
+	}
+
+	// Every metric: median, min and max over repeats.
+	keys := map[string]bool{}
+	for _, r := range c.Runs {
+		for k := range r.Metrics {
+			keys[k] = true
+		}
+	}
+	sorted := make([]string, 0, len(keys))
+	for k := range keys {
+		sorted = append(sorted, k)
+	}
+	sort.Strings(sorted)
+	for _, k := range sorted {
+		samples := c.Samples(k)
+		m, _ := median(samples)
+		lo, hi := minMax(samples)
+		help := ""
+		if d, _, ok := metric.Resolve(k); ok {
+			help = d.Help
+		}
+		cv.Metrics = append(cv.Metrics, metricRow{Key: k, Median: formatKey(k, m), Min: formatKey(k, lo), Max: formatKey(k, hi), N: fmt.Sprint(len(samples)), Help: help})
+	}
+
+	for _, r := range c.Runs {
+		// One profile's top list is enough to point at the hot code.
+		if len(cv.TopFunctions) == 0 {
+			cv.TopFunctions = r.TopFunctions
+		}
+		cv.Profiles = append(cv.Profiles, r.Profiles...)
+		for _, e := range r.Errors {
+			cv.Errors = append(cv.Errors, fmt.Sprintf("repeat %d: %s", r.Repeat, e))
+		}
+	}
+	return cv
+}
+
+func median(xs []float64) (float64, bool) {
+	if len(xs) == 0 {
+		return 0, false
+	}
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2], true
+	}
+	return (s[n/2-1] + s[n/2]) / 2, true
+}
+
+func minMax(xs []float64) (float64, float64) {
+	if len(xs) == 0 {
+		return 0, 0
+	}
+	lo, hi := xs[0], xs[0]
+	for _, x := range xs[1:] {
+		lo, hi = math.Min(lo, x), math.Max(hi, x)
+	}
+	return lo, hi
+}

@@ -1,0 +1,333 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"sort"
+	"strings"
+
+	"github.com/sqsperf/sqsperf/runner/result"
+)
+
+type markdownOptions struct {
+	// reportDir, when set, is named in place of relative links: the step
+	// summary is not next to the files, the artifact is.
+	reportDir string
+}
+
+func writeMarkdown(w io.Writer, s *result.Scenario) error {
+	return renderMarkdown(w, s, markdownOptions{})
+}
+
+func verdictMark(v string) string {
+	switch v {
+	case result.VerdictPass:
+		return "✅"
+	case result.VerdictFail, result.VerdictRegression:
+		return "❌"
+	}
+	return "⚠️"
+}
+
+func renderMarkdown(w io.Writer, s *result.Scenario, opt markdownOptions) error {
+	bw := bufio.NewWriter(w)
+	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
+
+	p("### %s %s: %s\n\n", verdictMark(s.Verdict), mdText(s.Name), mdText(verdictOrUnknown(s.Verdict)))
+	if s.Description != "" {
+		p("%s\n\n", mdText(firstLine(s.Description)))
+	}
+	if s.Error != "" {
+		p("**Error:** %s\n\n", mdText(s.Error))
+	}
+
+	if len(s.Thresholds) > 0 {
+		passed := 0
+		for _, t := range s.Thresholds {
+			if t.Pass && t.Error == "" {
+				passed++
+			}
+		}
+		p("**Thresholds:** %d of %d passed\n\n", passed, len(s.Thresholds))
+		p("| threshold | case | observed | result |\n|---|---|---|---|\n")
+		for _, t := range s.Thresholds {
+			p("| %s | %s | %s | %s |\n", mdCode(t.Expr), mdText(orDash(t.Case)), mdText(orDash(t.Display)), thresholdOutcome(t))
+		}
+		p("\n")
+	}
+
+	writeBaselineMarkdown(p, s.Baseline)
+	writeDiagnosisMarkdown(p, s)
+	writeAccountingMarkdown(p, s)
+
+	if opt.reportDir != "" {
+		p("Reports: %s (%s, %s, %s, %s)\n", mdCode(opt.reportDir+"/"), HTMLFile, JSONFile, JUnitFile, MarkdownFile)
+	} else {
+		p("[%s](%s) · [%s](%s) · [%s](%s)\n", HTMLFile, HTMLFile, JSONFile, JSONFile, JUnitFile, JUnitFile)
+	}
+	return bw.Flush()
+}
+
+func verdictOrUnknown(v string) string {
+	if v == "" {
+		return "unknown"
+	}
+	return v
+}
+
+func thresholdOutcome(t result.ThresholdResult) string {
+	switch {
+	case t.Error != "":
+		return "⚠️ not judged: " + mdText(t.Error)
+	case t.Pass:
+		return "✅ pass"
+	}
+	return "❌ **fail**"
+}
+
+// moved reports whether a comparison belongs in the short list of metrics
+// that changed: every verdict but "unchanged", and information-only
+// metrics only when the change is both large and significant.
+func moved(c result.Comparison) bool {
+	switch c.Verdict {
+	case "regression", "improvement", "warning":
+		return true
+	case "info":
+		return math.Abs(c.Change) >= c.Tolerance && c.P < 0.05
+	}
+	return false
+}
+
+func comparisonMark(v string) string {
+	switch v {
+	case "regression":
+		return "❌ regression"
+	case "improvement":
+		return "✅ improvement"
+	case "warning":
+		return "⚠️ warning"
+	}
+	return v
+}
+
+func writeBaselineMarkdown(p func(string, ...any), b *result.BaselineReport) {
+	if b == nil {
+		return
+	}
+	if !b.Found {
+		p("**Baseline:** none found at %s.\n", mdCode(b.File))
+		for _, w := range b.Warnings {
+			p("- %s\n", mdText(w))
+		}
+		p("\n")
+		return
+	}
+	var rows []result.Comparison
+	for _, c := range b.Comparisons {
+		if moved(c) {
+			rows = append(rows, c)
+		}
+	}
+	machine := "same machine"
+	if !b.SameMachine {
+		machine = "another kind of machine: time-based metrics are information only"
+	}
+	p("**Baseline** %s (%s): %d of %d metrics moved\n\n", mdCode(b.File), machine, len(rows), len(b.Comparisons))
+	if len(rows) > 0 {
+		p("| case | metric | baseline | current | change | p | verdict |\n|---|---|---:|---:|---:|---:|---|\n")
+		for _, c := range rows {
+			p("| %s | %s | %s | %s | %s | %s | %s |\n", mdText(orDash(c.Case)), mdCode(c.Metric),
+				formatKey(c.Metric, c.Baseline), formatKey(c.Metric, c.Current), formatChange(c.Change),
+				formatP(c.P), comparisonMark(c.Verdict)+noteSuffix(c.Note))
+		}
+		p("\n")
+	}
+	for _, w := range b.Warnings {
+		p("- ⚠️ %s\n", mdText(w))
+	}
+	if len(b.Warnings) > 0 {
+		p("\n")
+	}
+}
+
+func noteSuffix(note string) string {
+	if note == "" {
+		return ""
+	}
+	return " (" + mdText(note) + ")"
+}
+
+// findingGroup is one diagnosis finding as it recurs over a case's runs.
+type findingGroup struct {
+	caseName string
+	finding  result.Finding
+	runs     int
+	of       int
+}
+
+// groupFindings folds identical categories over the repeats of each case:
+// five repeats saying "backpressure" read better as one line "in 5 of 5 runs".
+func groupFindings(s *result.Scenario) []findingGroup {
+	var out []findingGroup
+	for _, c := range s.Cases {
+		index := map[string]int{}
+		for _, r := range c.Runs {
+			for _, f := range r.Diagnosis {
+				if i, ok := index[f.Category]; ok {
+					out[i].runs++
+					continue
+				}
+				index[f.Category] = len(out)
+				out = append(out, findingGroup{caseName: c.Name, finding: f, runs: 1, of: len(c.Runs)})
+			}
+		}
+	}
+	return out
+}
+
+func writeDiagnosisMarkdown(p func(string, ...any), s *result.Scenario) {
+	groups := groupFindings(s)
+	if len(groups) == 0 {
+		return
+	}
+	p("**Diagnosis**\n\n")
+	for _, g := range groups {
+		p("- %s %s: %s (in %d of %d runs)\n", mdText(g.caseName), mdCode(g.finding.Category), mdText(g.finding.Summary), g.runs, g.of)
+		for _, e := range g.finding.Evidence {
+			p("  - %s\n", mdText(e))
+		}
+		for _, a := range g.finding.Advice {
+			p("  - try: %s\n", mdText(a))
+		}
+	}
+	p("\n")
+}
+
+// caseTotals sums the accounting over a case's repeats: a message lost
+// in any repeat is a lost message.
+func caseTotals(c result.Case) result.Accounting {
+	var t result.Accounting
+	for _, r := range c.Runs {
+		a := r.Accounting
+		t.JobsSent += a.JobsSent
+		t.Sent += a.Sent
+		t.Processed += a.Processed
+		t.Retried += a.Retried
+		t.Overflowed += a.Overflowed
+		t.DeadLettered += a.DeadLettered
+		t.Invalid += a.Invalid
+		t.Failures += a.Failures
+		t.Crashes += a.Crashes
+		t.Duplicates += a.Duplicates
+		t.Lost += a.Lost
+	}
+	return t
+}
+
+func writeAccountingMarkdown(p func(string, ...any), s *result.Scenario) {
+	if len(s.Cases) == 0 {
+		return
+	}
+	p("**Accounting** (summed over repeats)\n\n")
+	p("| case | runs | sent | processed | retried | overflowed | dead-lettered | duplicates | lost |\n|---|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	for _, c := range s.Cases {
+		t := caseTotals(c)
+		lost := fmt.Sprint(t.Lost)
+		if t.Lost > 0 {
+			lost = "**" + lost + "** ❌"
+		}
+		p("| %s | %d | %d | %d | %d | %d | %d | %d | %s |\n", mdText(c.Name), len(c.Runs), t.Sent, t.Processed, t.Retried,
+			t.Overflowed, t.DeadLettered, t.Duplicates, lost)
+	}
+	p("\n")
+}
+
+func writeSuiteMarkdown(w io.Writer, all []*result.Scenario) error {
+	bw := bufio.NewWriter(w)
+	p := func(format string, args ...any) { fmt.Fprintf(bw, format, args...) }
+	counts := map[string]int{}
+	for _, s := range all {
+		counts[verdictOrUnknown(s.Verdict)]++
+	}
+	var parts []string
+	for v, n := range counts {
+		parts = append(parts, fmt.Sprintf("%d %s", n, v))
+	}
+	sort.Strings(parts)
+	p("## sqsperf: %d scenarios (%s)\n\n", len(all), strings.Join(parts, ", "))
+	p("| scenario | verdict | thresholds | regressions | lost | diagnosis | report |\n|---|---|---:|---:|---:|---|---|\n")
+	for _, s := range all {
+		passed := 0
+		for _, t := range s.Thresholds {
+			if t.Pass && t.Error == "" {
+				passed++
+			}
+		}
+		regressions := 0
+		if s.Baseline != nil {
+			for _, c := range s.Baseline.Comparisons {
+				if c.Verdict == "regression" {
+					regressions++
+				}
+			}
+		}
+		lost := 0
+		for _, c := range s.Cases {
+			lost += caseTotals(c).Lost
+		}
+		var cats []string
+		seen := map[string]bool{}
+		for _, g := range groupFindings(s) {
+			if !seen[g.finding.Category] {
+				seen[g.finding.Category] = true
+				cats = append(cats, g.finding.Category)
+			}
+		}
+		safe := SafeName(s.Name)
+		p("| %s | %s %s | %d/%d | %d | %d | %s | [%s](%s/%s) |\n", mdText(s.Name), verdictMark(s.Verdict),
+			mdText(verdictOrUnknown(s.Verdict)), passed, len(s.Thresholds), regressions, lost,
+			mdText(orDash(strings.Join(cats, ", "))), HTMLFile, safe, HTMLFile)
+	}
+	p("\n")
+	for _, s := range all {
+		if s.Error != "" {
+			p("- %s: %s\n", mdText(s.Name), mdText(s.Error))
+		}
+	}
+	return bw.Flush()
+}
+
+// mdText makes s safe inside a Markdown table cell: one line, no pipes,
+// and no characters that would start HTML or a link.
+func mdText(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	r := strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "[", `\[`, "]", `\]`, "`", "'", "*", `\*`, "_", `\_`)
+	return r.Replace(s)
+}
+
+// mdCode renders s as inline code; pipes still need escaping in tables.
+func mdCode(s string) string {
+	if s == "" {
+		return "-"
+	}
+	s = strings.Join(strings.Fields(s), " ")
+	s = strings.ReplaceAll(s, "`", "'")
+	return "`" + strings.ReplaceAll(s, "|", `\|`) + "`"
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func firstLine(s string) string {
+	s = strings.TrimSpace(s)
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
+}
