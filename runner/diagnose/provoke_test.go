@@ -191,7 +191,7 @@ func TestProvokedLeak(t *testing.T) {
 	var retained [][]byte
 	for batch := 1; batch <= 4; batch++ {
 		retained = append(retained, make([]byte, 4<<20)) // a handler that keeps references
-		for range 25 {                                    // and goroutines that never finish
+		for range 25 {                                   // and goroutines that never finish
 			parked.Add(1)
 			go func() { defer parked.Done(); <-stuck }()
 		}
