@@ -1,0 +1,285 @@
+package verdict
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/sqsperf/sqsperf/runner/result"
+)
+
+// BaselineVersion is the version of the baseline file format. Load refuses
+// other versions instead of guessing, because a misread baseline would
+// produce confident wrong verdicts.
+const BaselineVersion = 1
+
+// Baseline is every sample of every metric of one scenario case, from N
+// repeats, with what is needed to know whether it is comparable.
+type Baseline struct {
+	Version      int
+	Scenario     string
+	Case         string
+	ScenarioHash string
+	Fingerprint  Fingerprint
+	Created      time.Time
+	// Samples maps a flat metric key (metric.Key) to one value per repeat.
+	Samples map[string][]float64
+
+	// path is where Load read the baseline from; Compare reports it.
+	path string
+}
+
+// File is the path the baseline was loaded from ("" if it was built in memory).
+func (b *Baseline) File() string { return b.path }
+
+// FromCase builds a baseline from the runs of one case. Values that are
+// not finite (a metric that could not be computed in a run) are left out:
+// they cannot be stored in JSON nor ranked, and the shorter sample list
+// shows that they are missing.
+func FromCase(scenario string, hash string, fp Fingerprint, c result.Case) *Baseline {
+	b := &Baseline{
+		Version:      BaselineVersion,
+		Scenario:     scenario,
+		Case:         c.Name,
+		ScenarioHash: hash,
+		Fingerprint:  fp,
+		Created:      time.Now().UTC().Truncate(time.Second),
+		Samples:      map[string][]float64{},
+	}
+	for _, run := range c.Runs {
+		for key, v := range run.Metrics {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				continue
+			}
+			b.Samples[key] = append(b.Samples[key], v)
+		}
+	}
+	return b
+}
+
+// Path returns the baseline file of a scenario case inside dir:
+// dir/<scenario>.json for a scenario without a matrix (case name equal to
+// the scenario's name, or empty), dir/<scenario>__<params>.json for a
+// matrix case such as "scalability/workers=4". Names come from scenario
+// files, so they are reduced to one safe file name inside dir: characters
+// other than letters, digits and ._=,+- become '_', a leading dot is
+// replaced, and when anything had to be replaced a short hash of the
+// original name is appended so two different cases never share a file.
+func Path(dir, scenario, caseName string) string {
+	name := safeName(scenario)
+	params := strings.TrimPrefix(caseName, scenario+"/")
+	if caseName != "" && caseName != scenario {
+		name += "__" + safeName(params)
+	}
+	return filepath.Join(dir, name+".json")
+}
+
+func safeName(s string) string {
+	var b strings.Builder
+	changed := s == ""
+	for i, r := range s {
+		ok := r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' ||
+			strings.ContainsRune("_=,+-", r) || r == '.' && i > 0
+		if ok {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+			changed = true
+		}
+	}
+	out := b.String()
+	if len(out) > 100 {
+		out, changed = out[:100], true
+	}
+	if changed {
+		sum := sha256.Sum256([]byte(s))
+		out += "-" + hex.EncodeToString(sum[:4])
+	}
+	return out
+}
+
+// MissingWarning is the message for a run that has no baseline to compare
+// with: a warning, not a failure, that says how to create one.
+func MissingWarning(path, scenarioFile string) string {
+	return fmt.Sprintf("no baseline at %s, so this run was not compared with one; create it with: runner baseline update -scenario %s",
+		path, scenarioFile)
+}
+
+// fileForm is the JSON form of a Baseline. Samples are written by hand
+// (see Save), so they are not part of it.
+type fileForm struct {
+	Version      int                  `json:"version"`
+	Scenario     string               `json:"scenario"`
+	Case         string               `json:"case"`
+	ScenarioHash string               `json:"scenario_hash"`
+	Created      time.Time            `json:"created"`
+	Fingerprint  Fingerprint          `json:"fingerprint"`
+	Samples      map[string][]float64 `json:"samples"`
+}
+
+// Load reads a baseline file. A missing file gives an error that wraps
+// os.ErrNotExist (see MissingWarning); a malformed one names the file,
+// the line and what is wrong.
+func Load(path string) (*Baseline, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("baseline %s: %w", path, err)
+	}
+	b, err := parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("baseline %s: %w; fix the file or recreate it with 'runner baseline update'", path, err)
+	}
+	b.path = path
+	return b, nil
+}
+
+func parse(data []byte) (*Baseline, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	var f fileForm
+	if err := dec.Decode(&f); err != nil {
+		return nil, describeJSONError(data, err)
+	}
+	if dec.More() {
+		return nil, fmt.Errorf("line %d: unexpected data after the baseline object", lineOf(data, int(dec.InputOffset())))
+	}
+	if f.Version != BaselineVersion {
+		return nil, fmt.Errorf("version %d is not supported (this runner reads version %d)", f.Version, BaselineVersion)
+	}
+	if f.Samples == nil {
+		return nil, errors.New(`field "samples" is missing`)
+	}
+	for key, vs := range f.Samples {
+		if key == "" {
+			return nil, errors.New(`field "samples" has an empty metric key`)
+		}
+		if len(vs) == 0 {
+			return nil, fmt.Errorf("samples of %q are empty", key)
+		}
+	}
+	return &Baseline{
+		Version: f.Version, Scenario: f.Scenario, Case: f.Case, ScenarioHash: f.ScenarioHash,
+		Fingerprint: f.Fingerprint, Created: f.Created, Samples: f.Samples,
+	}, nil
+}
+
+func describeJSONError(data []byte, err error) error {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syntax):
+		return fmt.Errorf("line %d: malformed JSON: %v", lineOf(data, int(syntax.Offset)), syntax)
+	case errors.As(err, &typ):
+		return fmt.Errorf("line %d: field %q: expected %v, found a JSON %s", lineOf(data, int(typ.Offset)), typ.Field, typ.Type, typ.Value)
+	case errors.Is(err, io.EOF):
+		return errors.New("the file is empty")
+	}
+	return fmt.Errorf("malformed baseline: %v", err)
+}
+
+func lineOf(data []byte, offset int) int {
+	offset = min(max(offset, 0), len(data))
+	return 1 + bytes.Count(data[:offset], []byte("\n"))
+}
+
+// Save writes b to path atomically (a temporary file in the same directory,
+// then a rename), so an interrupted update never leaves half a baseline.
+// The layout is meant to read well in a pull request diff: fixed field
+// order, metrics sorted by key, one metric's samples per line, a
+// trailing newline.
+func Save(path string, b *Baseline) error {
+	data, err := encode(b)
+	if err != nil {
+		return fmt.Errorf("baseline %s: %w", path, err)
+	}
+	dir := filepath.Dir(path)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return fmt.Errorf("baseline %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(dir, ".baseline-*.tmp")
+	if err != nil {
+		return fmt.Errorf("baseline %s: %w", path, err)
+	}
+	defer os.Remove(tmp.Name()) // a no-op after a successful rename
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("baseline %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("baseline %s: %w", path, err)
+	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
+		return fmt.Errorf("baseline %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("baseline %s: %w", path, err)
+	}
+	return nil
+}
+
+func encode(b *Baseline) ([]byte, error) {
+	if b == nil {
+		return nil, errors.New("nothing to save (nil baseline)")
+	}
+	version := b.Version
+	if version == 0 {
+		version = BaselineVersion
+	}
+	header := fileForm{
+		Version: version, Scenario: b.Scenario, Case: b.Case, ScenarioHash: b.ScenarioHash,
+		Created: b.Created, Fingerprint: b.Fingerprint,
+	}
+	head, err := json.MarshalIndent(header, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	// MarshalIndent ends with `  "samples": null` + "\n}"; replace that
+	// field with the hand-written one-line-per-metric form.
+	const nullSamples = `  "samples": null` + "\n}"
+	if !bytes.HasSuffix(head, []byte(nullSamples)) {
+		return nil, errors.New("internal error: unexpected baseline header layout")
+	}
+	var buf bytes.Buffer
+	buf.Write(head[:len(head)-len(nullSamples)])
+	buf.WriteString(`  "samples": {`)
+	keys := make([]string, 0, len(b.Samples))
+	for k := range b.Samples {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for i, k := range keys {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		name, _ := json.Marshal(k)
+		buf.WriteString("\n    ")
+		buf.Write(name)
+		buf.WriteString(": [")
+		for j, v := range b.Samples[k] {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("metric %q repeat %d is %v, which a baseline cannot store", k, j+1, v)
+			}
+			if j > 0 {
+				buf.WriteString(", ")
+			}
+			buf.WriteString(strconv.FormatFloat(v, 'g', -1, 64))
+		}
+		buf.WriteByte(']')
+	}
+	if len(keys) > 0 {
+		buf.WriteString("\n  ")
+	}
+	buf.WriteString("}\n}\n")
+	return buf.Bytes(), nil
+}

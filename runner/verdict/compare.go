@@ -1,0 +1,408 @@
+// Package verdict judges a run against a stored baseline: per metric a
+// direction, a minimum effect that matters and a Mann-Whitney U test, with
+// Holm-Bonferroni correction across the metrics judged together. It also
+// stores baselines and writes results in the Go benchmark text format.
+package verdict
+
+import (
+	"fmt"
+	"math"
+	"sort"
+	"strings"
+
+	"golang.org/x/perf/benchmath"
+
+	"github.com/sqsperf/sqsperf/runner/metric"
+	"github.com/sqsperf/sqsperf/runner/result"
+)
+
+// Verdicts of a result.Comparison.
+const (
+	Regression  = "regression"
+	Improvement = "improvement"
+	Unchanged   = "unchanged"
+	Info        = "info"
+	Warning     = "warning"
+)
+
+// DefaultAlpha is the significance level of the whole family of metrics
+// judged at once (family-wise error rate, after Holm's correction). The
+// test is two-sided and only one direction is a regression, so the chance
+// that an unchanged build is flagged is at most about DefaultAlpha/2 = 1%:
+// the project's bar for false alarms. 0.05 would allow 2.5%, and the A/A
+// simulation (sim_test.go) measured 1.3-1.7% with it.
+const DefaultAlpha = 0.02
+
+// RecommendedRepeats is the number of repeats per side that the
+// simulations in sim_test.go show to be enough: with the default gates and
+// tolerances it flags a 15% rise of CPU per message in at least 90% of
+// comparisons when the metric's run-to-run noise is 5% (CV), and a
+// doubling of allocated bytes always. Fewer than SamplesNeeded per side
+// (6 with four gates) can never be significant and yields warnings.
+const RecommendedRepeats = 10
+
+// infoKeys are shown next to the gates by default so a reader sees the
+// latencies move, but they are never judged: tail latencies of a few
+// repeats are too noisy to fail a build on.
+var infoKeys = []string{"latency.job.p50", "latency.job.p99", "stage.process.p50", "stage.process.p99"}
+
+// Options tune Compare. The zero value is the default.
+type Options struct {
+	// Alpha is the family-wise significance level (default DefaultAlpha).
+	Alpha float64
+	// Metrics are the flat keys to judge. Default: every metric defined
+	// with Gate=true (the p50 and p99 of a gated distribution), plus
+	// infoKeys reported as information.
+	Metrics []string
+	// Tolerance overrides the registry's minimum relative effect per key.
+	Tolerance map[string]float64
+	// MinSamples is a floor on the samples per side; Compare raises it to
+	// what the test needs to reach Alpha at all.
+	MinSamples int
+	// StrictMachine judges machine-dependent metrics even when the
+	// baseline was measured on another kind of machine.
+	StrictMachine bool
+	// ScenarioHash, when set, is compared with the baseline's: a changed
+	// scenario file makes the comparison suspect and is reported.
+	ScenarioHash string
+}
+
+// Regressed reports whether any metric of the report regressed.
+func Regressed(r result.BaselineReport) bool {
+	for _, c := range r.Comparisons {
+		if c.Verdict == Regression {
+			return true
+		}
+	}
+	return false
+}
+
+type candidate struct {
+	key       string
+	def       metric.Def
+	info      bool   // reported, never judged
+	infoWhy   string // why it is only information
+	tolerance float64
+}
+
+// Compare judges the current case against the baseline. A regression is
+// a metric that moved in its bad direction, by more than its tolerance,
+// with a Mann-Whitney p-value (two-sided, Holm-corrected over the metrics
+// judged together) at or below Alpha. Counts that must be exact (lost,
+// duplicates: tolerance 0, lower is better) regress on any rise above
+// the baseline's largest value, without a test; see exactCheck.
+func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) result.BaselineReport {
+	if opt.Alpha <= 0 || opt.Alpha >= 1 {
+		opt.Alpha = DefaultAlpha
+	}
+	rep := result.BaselineReport{Found: base != nil}
+	if base == nil {
+		rep.Warnings = append(rep.Warnings, "no baseline to compare with")
+		return rep
+	}
+	rep.File = base.path
+	same, diffs := base.Fingerprint.SameMachine(curFP)
+	rep.SameMachine = same
+	if !same {
+		what := "time-based metrics are reported as information only; allocations and message accounting are still judged"
+		if opt.StrictMachine {
+			what = "time-based metrics are judged anyway, as requested (strict machine mode)"
+		}
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the baseline was measured on another kind of machine (%s): %s; refresh the baseline on this machine to judge everything",
+			strings.Join(diffs, "; "), what))
+	}
+	if opt.ScenarioHash != "" && base.ScenarioHash != "" && opt.ScenarioHash != base.ScenarioHash {
+		rep.Warnings = append(rep.Warnings, "the scenario file changed since the baseline was taken, so the two may measure different workloads; refresh the baseline with 'runner baseline update' if the change was intended")
+	}
+
+	cands, warns := candidates(opt, same)
+	rep.Warnings = append(rep.Warnings, warns...)
+
+	// The family judged by the U test: every candidate with a direction
+	// that is not information only and not an exact count.
+	family := 0
+	for _, c := range cands {
+		if !c.info && !isExactCount(c.def, c.tolerance) {
+			family++
+		}
+	}
+	need := SamplesNeeded(opt.Alpha / float64(max(family, 1)))
+	need = max(need, opt.MinSamples)
+
+	type tested struct {
+		idx int
+		p   float64
+	}
+	var comps []result.Comparison
+	var judged []tested
+	for _, c := range cands {
+		bs, cs := base.Samples[c.key], cur.Samples(c.key)
+		cmp := result.Comparison{Case: cur.Name, Metric: c.key, Tolerance: c.tolerance, P: 1}
+		switch {
+		case len(bs) == 0 && len(cs) == 0:
+			continue
+		case len(bs) == 0:
+			cmp.Verdict = Warning
+			cmp.Current = median(cs)
+			cmp.Note = "the baseline has no samples of this metric; refresh the baseline to judge it"
+			comps = append(comps, cmp)
+			continue
+		case len(cs) == 0:
+			cmp.Verdict = Warning
+			cmp.Baseline = median(bs)
+			cmp.Note = "this run did not measure this metric, but the baseline did"
+			comps = append(comps, cmp)
+			continue
+		}
+		cmp.Baseline, cmp.Current = median(bs), median(cs)
+		var zeroBase bool
+		cmp.Change, zeroBase = relativeChange(cmp.Baseline, cmp.Current)
+		if zeroBase {
+			cmp.Note = "baseline median is 0, so the change is not relative; "
+		}
+
+		if isExactCount(c.def, c.tolerance) && !c.info {
+			exactCheck(&cmp, bs, cs)
+			comps = append(comps, cmp)
+			continue
+		}
+
+		u := uTest(bs, cs, opt.Alpha)
+		cmp.P = u.P
+		switch {
+		case c.info:
+			cmp.Verdict = Info
+			cmp.Note += c.infoWhy + fmt.Sprintf(" (uncorrected p=%.3g)", u.P)
+		case len(bs) < need || len(cs) < need || minPValue(len(bs), len(cs)) > opt.Alpha/float64(family):
+			cmp.Verdict = Warning
+			cmp.Note += fmt.Sprintf("too few samples to judge: need %d per side for p<=%g with %s, have %d in the baseline and %d in this run; raise the scenario's repeats",
+				need, opt.Alpha, familyWords(family), len(bs), len(cs))
+		default:
+			judged = append(judged, tested{idx: len(comps), p: u.P})
+			for _, w := range u.Warnings {
+				cmp.Note += w.Error() + "; "
+			}
+		}
+		comps = append(comps, cmp)
+	}
+
+	ps := make([]float64, len(judged))
+	for i, t := range judged {
+		ps[i] = t.p
+	}
+	adjusted := HolmAdjust(ps)
+	for i, t := range judged {
+		cmp := &comps[t.idx]
+		cmp.P = adjusted[i]
+		d, _, _ := metric.Resolve(cmp.Metric)
+		decide(cmp, d.Better, cmp.P <= opt.Alpha, opt.Alpha, len(judged))
+	}
+	for i := range comps {
+		comps[i].Note = strings.TrimSuffix(strings.TrimSpace(comps[i].Note), ";")
+	}
+	rep.Comparisons = comps
+	return rep
+}
+
+func familyWords(n int) string {
+	if n <= 1 {
+		return "one metric judged"
+	}
+	return fmt.Sprintf("Holm's correction over %d metrics", n)
+}
+
+// decide sets the verdict of a tested metric from its corrected p-value,
+// its change and its tolerance.
+func decide(cmp *result.Comparison, better metric.Better, significant bool, alpha float64, family int) {
+	beyond := math.Abs(cmp.Change) > cmp.Tolerance || (cmp.Baseline == 0 && cmp.Current != 0)
+	worse := better == metric.LowerIsBetter && cmp.Current > cmp.Baseline ||
+		better == metric.HigherIsBetter && cmp.Current < cmp.Baseline
+	switch {
+	case !significant:
+		cmp.Verdict = Unchanged
+		cmp.Note += fmt.Sprintf("not significant (p=%.3g > %g after %s)", cmp.P, alpha, familyWords(family))
+	case !beyond:
+		cmp.Verdict = Unchanged
+		cmp.Note += fmt.Sprintf("significant but within the %.0f%% tolerance", 100*cmp.Tolerance)
+	case worse:
+		cmp.Verdict = Regression
+	default:
+		cmp.Verdict = Improvement
+	}
+}
+
+// isExactCount tells the tallies that must not rise at all: counts where
+// lower is better and no change is tolerated (lost, duplicates).
+func isExactCount(d metric.Def, tolerance float64) bool {
+	return d.Unit == metric.Count && d.Better == metric.LowerIsBetter && tolerance == 0
+}
+
+// exactCheck judges an exact tally. A lost message is a fact established
+// by id, not a noisy measurement: if any run lost more than the worst
+// baseline run, something real broke, however few the samples. A U test
+// would need several repeats and would wave through a single run that
+// lost messages, which is the opposite of what a tally is for.
+func exactCheck(cmp *result.Comparison, base, cur []float64) {
+	baseMax, curMax := maxOf(base), maxOf(cur)
+	cmp.P = 0
+	switch {
+	case curMax > baseMax:
+		cmp.Verdict = Regression
+		cmp.Note += fmt.Sprintf("exact count: this run's worst is %g, above the baseline's worst %g (counted by id, so no significance test is needed)", curMax, baseMax)
+	case curMax < baseMax:
+		cmp.Verdict = Improvement
+		cmp.Note += fmt.Sprintf("exact count: this run's worst is %g, below the baseline's worst %g", curMax, baseMax)
+	default:
+		cmp.Verdict = Unchanged
+		cmp.Note += "exact count: no rise above the baseline's worst"
+	}
+}
+
+func candidates(opt Options, sameMachine bool) ([]candidate, []string) {
+	var warns []string
+	var out []candidate
+	seen := map[string]bool{}
+	add := func(key string, info bool, why string) {
+		if seen[key] {
+			return
+		}
+		d, _, ok := metric.Resolve(key)
+		if !ok {
+			msg := fmt.Sprintf("unknown metric %q cannot be compared", key)
+			if s := metric.Suggest(key); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			warns = append(warns, msg)
+			return
+		}
+		seen[key] = true
+		c := candidate{key: key, def: d, info: info, infoWhy: why, tolerance: d.Tolerance}
+		if t, ok := opt.Tolerance[key]; ok {
+			c.tolerance = t
+		}
+		switch {
+		case c.info:
+		case d.Better == metric.NoDirection:
+			c.info, c.infoWhy = true, "no better direction, so never a regression"
+		case d.MachineDependent && !sameMachine && !opt.StrictMachine:
+			c.info, c.infoWhy = true, "time-based and the baseline is from another kind of machine, so information only"
+		}
+		out = append(out, c)
+	}
+	if len(opt.Metrics) > 0 {
+		for _, k := range opt.Metrics {
+			add(k, false, "")
+		}
+	} else {
+		for _, d := range metric.All() {
+			if !d.Gate {
+				continue
+			}
+			if d.Kind == metric.Distribution {
+				add(metric.Key(d.Name, "p50"), false, "")
+				add(metric.Key(d.Name, "p99"), false, "")
+				continue
+			}
+			add(d.Name, false, "")
+		}
+		for _, k := range infoKeys {
+			add(k, true, "shown for information, not judged by default")
+		}
+	}
+	return out, warns
+}
+
+// uTest runs benchmath's Mann-Whitney U test (two-sided). benchmath sorts
+// the slices it is given, so it gets copies.
+func uTest(base, cur []float64, alpha float64) benchmath.Comparison {
+	th := &benchmath.Thresholds{CompareAlpha: alpha}
+	s1 := benchmath.NewSample(append([]float64(nil), base...), th)
+	s2 := benchmath.NewSample(append([]float64(nil), cur...), th)
+	c := benchmath.AssumeNothing.Compare(s1, s2)
+	// benchmath's own "need N samples" warning assumes a single
+	// comparison; Compare words its own with the corrected level.
+	c.Warnings = nil
+	if math.IsNaN(c.P) {
+		c.P = 1
+	}
+	return c
+}
+
+// HolmAdjust returns Holm-Bonferroni adjusted p-values, in the order of
+// ps: rejecting every hypothesis whose adjusted p is at most alpha keeps
+// the chance of any false alarm among them at most alpha, whatever the
+// dependence between the metrics.
+func HolmAdjust(ps []float64) []float64 {
+	k := len(ps)
+	order := make([]int, k)
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return ps[order[a]] < ps[order[b]] })
+	out := make([]float64, k)
+	running := 0.0
+	for rank, i := range order {
+		adj := math.Min(1, float64(k-rank)*ps[i])
+		running = math.Max(running, adj)
+		out[i] = running
+	}
+	return out
+}
+
+// minPValue is the smallest two-sided p-value the Mann-Whitney U test can
+// give for samples of sizes n and m (no ties): both samples completely
+// separated, which is 2 of the C(n+m, n) equally likely orderings.
+func minPValue(n, m int) float64 {
+	if n == 0 || m == 0 {
+		return 1
+	}
+	// log C(n+m, n) through lgamma keeps large sizes finite.
+	lc := lgamma(n+m+1) - lgamma(n+1) - lgamma(m+1)
+	return math.Min(1, 2*math.Exp(-lc))
+}
+
+func lgamma(x int) float64 {
+	v, _ := math.Lgamma(float64(x))
+	return v
+}
+
+// SamplesNeeded is the smallest number of samples per side for which the
+// two-sided Mann-Whitney U test can reach p <= level at all. Fewer
+// samples can never show a significant difference, however large.
+func SamplesNeeded(level float64) int {
+	n := 1
+	for minPValue(n, n) > level && n < 1000 {
+		n++
+	}
+	return n
+}
+
+func median(xs []float64) float64 {
+	s := append([]float64(nil), xs...)
+	sort.Float64s(s)
+	n := len(s)
+	if n == 0 {
+		return 0
+	}
+	if n%2 == 1 {
+		return s[n/2]
+	}
+	return (s[n/2-1] + s[n/2]) / 2
+}
+
+func maxOf(xs []float64) float64 {
+	m := math.Inf(-1)
+	for _, x := range xs {
+		m = math.Max(m, x)
+	}
+	return m
+}
+
+// relativeChange is (cur-base)/|base|. With a zero baseline there is no
+// relative change; it returns 0 and true.
+func relativeChange(base, cur float64) (float64, bool) {
+	if base == 0 {
+		return 0, true
+	}
+	return (cur - base) / math.Abs(base), false
+}
