@@ -110,6 +110,11 @@ func (c *Collector) Observe(e service.Event) {
 		c.failures.Add(1)
 		return
 	case service.Crashed:
+		// A panic is a failed attempt too (the service retries it as
+		// one), so it counts in failures as well as in crashes, and its
+		// run time is processing time.
+		c.process.between(e.StartedAt, e.At)
+		c.failures.Add(1)
 		c.crashes.Add(1)
 		return
 	case service.Overflowed:

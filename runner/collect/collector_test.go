@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/service"
 )
 
@@ -139,7 +140,7 @@ func TestDuplicatesRetriesFailuresCrashes(t *testing.T) {
 	assert.Equal(t, 2, acct.Processed, "a task id counts once")
 	assert.Equal(t, 1, acct.Duplicates)
 	assert.Equal(t, 2, acct.Retried)
-	assert.Equal(t, 1, acct.Failures)
+	assert.Equal(t, 2, acct.Failures, "a crash is a failed attempt")
 	assert.Equal(t, 1, acct.Crashes)
 	assert.Equal(t, 1, acct.Overflowed)
 	assert.Zero(t, acct.Lost)
@@ -381,4 +382,19 @@ func TestFormatProgress(t *testing.T) {
 	assert.Equal(t, "load  sent 1200/2000  processed 950  dlq 3  12.4s", FormatProgress("load", p, 12400*time.Millisecond))
 	p = Progress{Sent: 5, Processed: 5, Invalid: 1, Duplicates: 2}
 	assert.Equal(t, "drain  sent 5  processed 5  dlq 0  invalid 1  dup 2  0.0s", FormatProgress("drain", p, 0))
+}
+
+func TestEveryKeyIsARegisteredMetric(t *testing.T) {
+	c := fill(50, 5)
+	c.Observe(service.Event{Kind: service.Received, SentAt: t0, ReceivedAt: t0.Add(time.Millisecond)})
+	m, _ := c.Result(t0, time.Now())
+	for k, v := range PerMessage(Cost{CPUKnown: true}, Cost{CPU: time.Second, CPUKnown: true, Allocs: 10, AllocBytes: 100}, 5) {
+		m[k] = v
+	}
+	require.Contains(t, m, "throughput")
+	require.Contains(t, m, "stage.ack.p99")
+	for k := range m {
+		_, _, ok := metric.Resolve(k)
+		assert.True(t, ok, "%s is not in runner/metric", k)
+	}
 }

@@ -15,6 +15,8 @@ type Cost struct {
 	CPUKnown bool
 	// Allocs and AllocBytes count heap allocations since the process
 	// started (runtime/metrics; no stop-the-world, unlike ReadMemStats).
+	// They lag by the allocations of spans still being filled, a few per
+	// size class: noise below one in a thousand over a run's messages.
 	Allocs     uint64
 	AllocBytes uint64
 }
