@@ -1,0 +1,432 @@
+// Package threshold parses and judges the bounds a scenario sets on its
+// metrics:
+//
+//	lost == 0
+//	p99(stage.process) < 50ms
+//	throughput > 40/s
+//	sched.latency.over_10ms < 5%
+//	scaling(throughput, service.workers) >= 0.8
+//
+// An expression is a metric reference, a comparison operator (< <= > >=
+// == !=) and a literal written in the metric's unit. A reference is a
+// scalar metric's name, a statistic of a distribution (p50, p90, p95, p99,
+// max or mean applied to it, as in p99(stage.process)), or
+// scaling(METRIC, AXIS) across a matrix axis. Names are checked against
+// the registry in runner/metric when parsing, so a misspelled metric is an
+// error with a suggestion, never a silent pass.
+//
+// How a threshold is judged:
+//   - On one case: the observed value is the MEDIAN, across the case's
+//     runs (repeats), of the metric's value in each run. One noisy repeat
+//     therefore cannot fail or pass a scenario on its own.
+//   - scaling(METRIC, AXIS): the cases are ordered by the axis's value
+//     (separately for each combination of the other axes' values); for
+//     each pair of consecutive values the efficiency is
+//     (m[i+1]/m[i]) / (axis[i+1]/axis[i]), where m is the per-case median
+//     of METRIC; the observed value is the smallest efficiency. 1.0 is
+//     perfectly linear scaling; 0.8 means 80% of it.
+package threshold
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/sqsperf/sqsperf/runner/metric"
+	"github.com/sqsperf/sqsperf/runner/scenario/units"
+)
+
+// Op is a comparison operator.
+type Op string
+
+const (
+	Less         Op = "<"
+	LessEqual    Op = "<="
+	Greater      Op = ">"
+	GreaterEqual Op = ">="
+	Equal        Op = "=="
+	NotEqual     Op = "!="
+)
+
+// Holds reports whether "observed op bound" is true. Equality allows a
+// relative difference of 1e-9 so that medians computed in floating point
+// still equal the integers people write.
+func (op Op) Holds(observed, bound float64) bool {
+	if observed != observed { // NaN never satisfies a bound
+		return false
+	}
+	eq := observed == bound || abs(observed-bound) <= 1e-9*max(abs(observed), abs(bound))
+	switch op {
+	case Less:
+		return observed < bound && !eq
+	case LessEqual:
+		return observed <= bound || eq
+	case Greater:
+		return observed > bound && !eq
+	case GreaterEqual:
+		return observed >= bound || eq
+	case Equal:
+		return eq
+	case NotEqual:
+		return !eq
+	}
+	return false
+}
+
+func abs(v float64) float64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+// ScalingFunc is the function name of a scaling threshold.
+const ScalingFunc = "scaling"
+
+// Expr is a parsed threshold expression.
+type Expr struct {
+	// Source is the expression as written.
+	Source string
+	// Metric is the base metric name ("stage.process", "throughput").
+	Metric string
+	// Stat is the statistic of a distribution ("p99"), "" for a scalar.
+	Stat string
+	// Def is the metric's registry definition.
+	Def metric.Def
+	// Axis is the matrix path of a scaling threshold
+	// ("service.workers"), "" otherwise.
+	Axis string
+	Op   Op
+	// Bound is the literal in base units (seconds, bytes, per second,
+	// fraction, count).
+	Bound float64
+	// Literal is the bound as written ("50ms").
+	Literal string
+}
+
+// Key is the flat metric key the expression reads from each run
+// (metric.Key): "stage.process.p99", "throughput".
+func (e *Expr) Key() string { return metric.Key(e.Metric, e.Stat) }
+
+// Scaling reports whether the expression is judged across a matrix axis.
+func (e *Expr) Scaling() bool { return e.Axis != "" }
+
+// Unit is the unit of the observed value: the metric's for a plain
+// reference, a dimensionless number for scaling.
+func (e *Expr) Unit() metric.Unit {
+	if e.Scaling() {
+		return metric.Number
+	}
+	return e.Def.Unit
+}
+
+// Ref returns the left-hand side in a canonical spelling:
+// "p99(stage.process)", "scaling(throughput, service.workers)".
+func (e *Expr) Ref() string {
+	ref := e.Metric
+	if e.Stat != "" {
+		ref = e.Stat + "(" + e.Metric + ")"
+	}
+	if e.Scaling() {
+		ref = ScalingFunc + "(" + ref + ", " + e.Axis + ")"
+	}
+	return ref
+}
+
+// String returns the expression in a canonical spelling.
+func (e *Expr) String() string { return e.Ref() + " " + string(e.Op) + " " + e.Literal }
+
+// Error is a problem in an expression. Column is 1-based within the
+// expression text (0 when the problem is not at one place).
+type Error struct {
+	Column int
+	Msg    string
+}
+
+func (e *Error) Error() string {
+	if e.Column > 0 {
+		return fmt.Sprintf("column %d: %s", e.Column, e.Msg)
+	}
+	return e.Msg
+}
+
+func errAt(col int, format string, args ...any) *Error {
+	return &Error{Column: col, Msg: fmt.Sprintf(format, args...)}
+}
+
+const grammarHint = "write METRIC OP VALUE, such as p99(stage.process) < 50ms or lost == 0"
+
+// Parse parses one expression and checks its metric against the registry
+// and its literal against the metric's unit. Matrix axes are checked
+// separately by Check, because only the scenario knows its matrix.
+func Parse(s string) (*Expr, error) {
+	toks, err := lex(s)
+	if err != nil {
+		return nil, err
+	}
+	p := &parser{src: s, toks: toks}
+	e, perr := p.parse()
+	if perr != nil {
+		return nil, perr
+	}
+	return e, nil
+}
+
+// Check verifies what depends on the scenario: a scaling threshold must
+// name one of the scenario's matrix paths.
+func (e *Expr) Check(matrixPaths []string) error {
+	if !e.Scaling() {
+		return nil
+	}
+	for _, p := range matrixPaths {
+		if p == e.Axis {
+			return nil
+		}
+	}
+	if len(matrixPaths) == 0 {
+		return &Error{Msg: fmt.Sprintf("scaling(..., %s) needs a matrix: add `matrix: {%s: [2, 4, 8]}` to the scenario", e.Axis, e.Axis)}
+	}
+	msg := fmt.Sprintf("%s is not a matrix axis of this scenario; its axes are: %s", e.Axis, strings.Join(matrixPaths, ", "))
+	if sug := closest(e.Axis, matrixPaths); sug != "" {
+		msg = fmt.Sprintf("%s is not a matrix axis of this scenario: did you mean %s?", e.Axis, sug)
+	}
+	return &Error{Msg: msg}
+}
+
+type parser struct {
+	src  string
+	toks []token
+	pos  int
+}
+
+func (p *parser) peek() token { return p.toks[p.pos] }
+func (p *parser) next() token {
+	t := p.toks[p.pos]
+	if t.kind != tEOF {
+		p.pos++
+	}
+	return t
+}
+
+func (p *parser) expect(k tokKind, what string) (token, *Error) {
+	t := p.next()
+	if t.kind != k {
+		return t, errAt(t.col, "expected %s, found %s", what, t.describe())
+	}
+	return t, nil
+}
+
+func (p *parser) parse() (*Expr, *Error) {
+	if p.peek().kind == tEOF {
+		return nil, errAt(0, "empty threshold: %s", grammarHint)
+	}
+	e := &Expr{Source: p.src}
+	if err := p.parseRef(e, true); err != nil {
+		return nil, err
+	}
+	opTok := p.next()
+	if opTok.kind != tOp {
+		if opTok.kind == tEOF {
+			return nil, errAt(opTok.col, "missing comparison after the metric: %s", grammarHint)
+		}
+		return nil, errAt(opTok.col, "expected a comparison (< <= > >= == !=), found %s", opTok.describe())
+	}
+	e.Op = Op(opTok.text)
+	lit := p.next()
+	if lit.kind != tNumber {
+		if lit.kind == tEOF {
+			return nil, errAt(lit.col, "missing value after %s: %s", e.Op, grammarHint)
+		}
+		return nil, errAt(lit.col, "expected a value such as %s, found %s", example(e.Unit()), lit.describe())
+	}
+	if t := p.next(); t.kind != tEOF {
+		return nil, errAt(t.col, "unexpected %s after the value: one threshold per line", t.describe())
+	}
+	e.Literal = lit.text
+	bound, err := literalFor(e, lit.text)
+	if err != nil {
+		return nil, errAt(lit.col, "%s", err.Error())
+	}
+	e.Bound = bound
+	return e, nil
+}
+
+// parseRef parses NAME | STAT(NAME) | scaling(REF, AXIS) into e.
+func (p *parser) parseRef(e *Expr, top bool) *Error {
+	name, err := p.expect(tIdent, "a metric name")
+	if err != nil {
+		if name.kind == tNumber {
+			return errAt(name.col, "a threshold starts with the metric: %s", grammarHint)
+		}
+		return err
+	}
+	if p.peek().kind != tLParen {
+		return p.resolveName(e, name)
+	}
+	p.next()
+	fn := name.text
+	switch {
+	case fn == ScalingFunc && top:
+		if err := p.parseRef(e, false); err != nil {
+			return err
+		}
+		if _, err := p.expect(tComma, "a comma and the matrix axis, as in scaling(throughput, service.workers)"); err != nil {
+			return err
+		}
+		axis, err := p.expect(tIdent, "a matrix axis such as service.workers")
+		if err != nil {
+			return err
+		}
+		e.Axis = axis.text
+		if _, err := p.expect(tRParen, "')'"); err != nil {
+			return err
+		}
+		if e.Def.Better != metric.HigherIsBetter {
+			return errAt(name.col, "scaling needs a metric where higher is better, such as throughput; %s is not", e.Key())
+		}
+		return nil
+	case fn == ScalingFunc:
+		return errAt(name.col, "scaling(...) cannot be nested")
+	case metric.IsStat(fn):
+		arg, err := p.expect(tIdent, "a distribution name such as stage.process")
+		if err != nil {
+			return err
+		}
+		if p.peek().kind == tLParen {
+			return errAt(arg.col, "%s(...) cannot be used inside %s(...): a statistic applies to a distribution name", arg.text, fn)
+		}
+		if _, err := p.expect(tRParen, "')'"); err != nil {
+			return err
+		}
+		def, ok := metric.Lookup(arg.text)
+		if !ok {
+			return unknownMetric(arg)
+		}
+		if def.Kind != metric.Distribution {
+			return errAt(name.col, "%s is a single value, not a distribution: write %s without %s(...)", arg.text, arg.text, fn)
+		}
+		e.Metric, e.Stat, e.Def = def.Name, fn, def
+		return nil
+	}
+	funcs := append(append([]string{}, metric.Stats...), ScalingFunc)
+	msg := fmt.Sprintf("unknown function %s: use one of %s", fn, strings.Join(funcs, ", "))
+	if sug := closest(fn, funcs); sug != "" {
+		msg = fmt.Sprintf("unknown function %s: did you mean %s?", fn, sug)
+	}
+	return errAt(name.col, "%s", msg)
+}
+
+func (p *parser) resolveName(e *Expr, name token) *Error {
+	if def, ok := metric.Lookup(name.text); ok {
+		if def.Kind == metric.Distribution {
+			return errAt(name.col, "%s is a distribution: name a statistic, as in p99(%s); one of %s",
+				name.text, name.text, strings.Join(metric.Stats, ", "))
+		}
+		e.Metric, e.Def = def.Name, def
+		return nil
+	}
+	// The flat key of a statistic ("stage.process.p99") means the same as p99(stage.process).
+	if def, stat, ok := metric.Resolve(name.text); ok {
+		e.Metric, e.Stat, e.Def = def.Name, stat, def
+		return nil
+	}
+	return unknownMetric(name)
+}
+
+func unknownMetric(name token) *Error {
+	if sug := metric.Suggest(name.text); sug != "" {
+		return errAt(name.col, "unknown metric %s: did you mean %s?", name.text, sug)
+	}
+	return errAt(name.col, "unknown metric %s: see the metric list in runner/metric/defs.go", name.text)
+}
+
+// literalFor converts a literal to base units after checking that its
+// dimension fits the unit of what is compared.
+func literalFor(e *Expr, lit string) (float64, error) {
+	q, err := units.ParseQuantity(lit)
+	if err != nil {
+		return 0, err
+	}
+	u := e.Unit()
+	ref := e.Ref()
+	wrong := func() error {
+		return fmt.Errorf("%s is %s, so %s does not fit: write %s", ref, unitNoun(u), lit, example(u))
+	}
+	switch u {
+	case metric.Duration:
+		if q.Dim == units.Time || (q.Dim == units.Plain && q.Value == 0) {
+			return q.Value, nil
+		}
+	case metric.Bytes:
+		if q.Dim == units.Size || (q.Dim == units.Plain && q.Value == 0) {
+			return q.Value, nil
+		}
+	case metric.Rate:
+		if q.Dim == units.PerTime || (q.Dim == units.Plain && q.Value == 0) {
+			return q.Value, nil
+		}
+	case metric.Ratio:
+		if q.Dim == units.Percent {
+			return q.Value, nil
+		}
+		if q.Dim == units.Plain {
+			if q.Value > 1 || q.Value < -1 {
+				return 0, fmt.Errorf("%s is a share, and %s is more than 1 (100%%): write %s%% if you meant a percentage", ref, lit, lit)
+			}
+			return q.Value, nil
+		}
+	case metric.Count, metric.Number:
+		if q.Dim == units.Plain {
+			return q.Value, nil
+		}
+	}
+	return 0, wrong()
+}
+
+func unitNoun(u metric.Unit) string {
+	switch u {
+	case metric.Duration:
+		return "a duration"
+	case metric.Bytes:
+		return "a size in bytes"
+	case metric.Rate:
+		return "a rate"
+	case metric.Ratio:
+		return "a share"
+	case metric.Count:
+		return "a count"
+	}
+	return "a plain number"
+}
+
+func example(u metric.Unit) string { return u.Example() }
+
+// closest returns the candidate within edit distance 3 of s, or "".
+func closest(s string, candidates []string) string {
+	best, bestDist := "", 4
+	for _, c := range candidates {
+		if d := editDistance(s, c); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
