@@ -1,0 +1,95 @@
+package sqsemu
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync/atomic"
+	"syscall"
+	"time"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+)
+
+// BenchmarkSendReceiveDelete moves messages end to end through the SDK
+// over loopback HTTP: each operation is one SendMessageBatch of 10, one
+// ReceiveMessage of up to 10 and one DeleteMessageBatch, the loop of a
+// batching consumer. It runs in parallel (GOMAXPROCS goroutines by
+// default, -cpu to change), as a service runs several pollers; client
+// and server share the machine, so the figure is the cost of both.
+func BenchmarkSendReceiveDelete(b *testing.B) {
+	srv := NewServer()
+	defer srv.Close()
+	c := srv.Client()
+	ctx := context.Background()
+	out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("bench")})
+	if err != nil {
+		b.Fatal(err)
+	}
+	url := out.QueueUrl
+	entries := make([]types.SendMessageBatchRequestEntry, 10)
+	for i := range entries {
+		entries[i] = types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)),
+			MessageBody: aws.String(fmt.Sprintf(`{"job":"bench","task":%d,"payload":"0123456789abcdef0123456789abcdef"}`, i))}
+	}
+	var moved atomic.Int64
+	// Several pollers per core, as a consumer runs them: one goroutine per
+	// core would leave the cores idle during each round trip.
+	b.SetParallelism(4)
+	cpuBefore := processCPU()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		del := make([]types.DeleteMessageBatchRequestEntry, 0, 10)
+		for pb.Next() {
+			if _, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: url, Entries: entries}); err != nil {
+				b.Error(err)
+				return
+			}
+			got, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 10})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			if len(got.Messages) == 0 {
+				continue
+			}
+			del = del[:0]
+			for i, m := range got.Messages {
+				del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
+			}
+			res, err := c.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: url, Entries: del})
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			moved.Add(int64(len(res.Successful)))
+		}
+	})
+	b.StopTimer()
+	reportThroughput(b, moved.Load(), processCPU()-cpuBefore)
+}
+
+// reportThroughput reports wall-clock messages per second and, because
+// a shared machine's wall clock says as much about the neighbours as
+// about this code, the process CPU time per message (client and server
+// together) and the rate that CPU cost allows per core.
+func reportThroughput(b *testing.B, msgs int64, cpu time.Duration) {
+	if msgs == 0 {
+		return
+	}
+	b.ReportMetric(float64(msgs)/b.Elapsed().Seconds(), "msgs/s")
+	perMsg := cpu.Seconds() / float64(msgs)
+	b.ReportMetric(perMsg*1e6, "cpu-µs/msg")
+	b.ReportMetric(1/perMsg, "msgs/cpu-s")
+}
+
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
