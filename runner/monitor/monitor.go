@@ -94,9 +94,9 @@ type Monitor struct {
 	queues map[string]string // fixed set; nil lists all queues each refresh
 	opts   Options
 
-	mu       sync.Mutex
-	prev     map[string]QueueState
-	prevAt   time.Time
+	mu     sync.Mutex
+	prev   map[string]QueueState
+	prevAt time.Time
 }
 
 // New returns a monitor of queues (name -> URL) that writes to w. With no
