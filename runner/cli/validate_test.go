@@ -10,12 +10,9 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"go.uber.org/goleak"
 
 	"github.com/sqsperf/sqsperf/runner/exitcode"
 )
-
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 func runValidate(t *testing.T, args ...string) (stdout, stderr string, err error) {
 	t.Helper()
