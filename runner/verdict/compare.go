@@ -120,9 +120,11 @@ func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) re
 
 	// The family judged by the U test: every candidate with a direction
 	// that is not information only and not an exact count.
+	// Metrics missing on either side cannot be tested, so they do not
+	// count against the others' significance level.
 	family := 0
 	for _, c := range cands {
-		if !c.info && !isExactCount(c.def, c.tolerance) {
+		if !c.info && !isExactCount(c.def, c.tolerance) && len(base.Samples[c.key]) > 0 && len(cur.Samples(c.key)) > 0 {
 			family++
 		}
 	}
@@ -175,7 +177,7 @@ func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) re
 			cmp.Note += c.infoWhy + fmt.Sprintf(" (uncorrected p=%.3g)", u.P)
 		case len(bs) < need || len(cs) < need || minPValue(len(bs), len(cs)) > opt.Alpha/float64(family):
 			cmp.Verdict = Warning
-			cmp.Note += fmt.Sprintf("too few samples to judge: need %d per side for p<=%g with %s, have %d in the baseline and %d in this run; raise the scenario's repeats",
+			cmp.Note += fmt.Sprintf("too few samples to judge: need %d per side for p<=%g with %s, have %d in the baseline and %d in this run; raise the number of repeats",
 				need, opt.Alpha, familyWords(family), len(bs), len(cs))
 		default:
 			judged = append(judged, tested{idx: len(comps), p: u.P})

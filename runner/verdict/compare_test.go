@@ -360,3 +360,13 @@ func TestCompareOrderIsStable(t *testing.T) {
 }
 
 func nan() float64 { return math.NaN() }
+
+func TestCompareFamilyCountsOnlyMetricsMeasuredOnBothSides(t *testing.T) {
+	only := map[string][]float64{"cpu.per_message": spread(100e-6, 5), "alloc.per_message": spread(80, 5)}
+	base := FromCase("s", "", testFP, caseOf("s", only))
+	cur := map[string][]float64{"cpu.per_message": spread(150e-6, 5), "alloc.per_message": spread(80, 5)}
+	// Two metrics: 5 per side reach 2/252 <= 0.02/2, so no warning and the slowdown is found.
+	got := byMetric(t, Compare(base, caseOf("s", cur), testFP, Options{}))
+	assert.Equal(t, Regression, got["cpu.per_message"].Verdict, got["cpu.per_message"].Note)
+	assert.Len(t, got, 2)
+}

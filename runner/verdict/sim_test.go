@@ -2,9 +2,11 @@ package verdict
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -56,7 +58,10 @@ func simCase(rng *rand.Rand, cfg simConfig, factor map[string]float64, drift flo
 	c := result.Case{Name: "sim"}
 	for i := range cfg.n {
 		m := map[string]float64{"lost": 0}
-		for key, centre := range simMetrics {
+		// Sorted keys: map order would hand the seeded draws to different
+		// metrics on every run and make the simulation irreproducible.
+		for _, key := range slices.Sorted(maps.Keys(simMetrics)) {
+			centre := simMetrics[key]
 			if f, ok := factor[key]; ok {
 				centre *= f
 			}

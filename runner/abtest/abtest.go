@@ -1,0 +1,424 @@
+// Package abtest judges the working tree against a git revision by
+// building the runner at both and running a scenario with them in
+// alternation on the same machine. Both sides see the same noise from
+// neighbours, thermal state and background load, which is what makes the
+// comparison hold up on shared CI runners where a stored baseline from
+// another day does not.
+package abtest
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/sqsperf/sqsperf/runner/result"
+	"github.com/sqsperf/sqsperf/runner/verdict"
+)
+
+// ErrOptions marks errors in what the caller asked for (unknown revision,
+// missing scenario file, not a git repository), as opposed to failures of
+// the build or of a run.
+var ErrOptions = errors.New("invalid A/B options")
+
+// RunnerPackage is the package built at each side.
+const RunnerPackage = "./runner/cmd/runner"
+
+// Options configure Run.
+type Options struct {
+	// Repo is the working tree (side B); default ".".
+	Repo string
+	// Against is the git revision of side A (a commit, branch or tag).
+	Against string
+	// Scenario is the scenario file. It is taken from the working tree
+	// for both sides, so both run the same workload.
+	Scenario string
+	// Rounds is the number of runs per side; default
+	// verdict.RecommendedRepeats. Fewer than verdict.SamplesNeeded for
+	// the metrics judged can only give warnings.
+	Rounds int
+	// OutDir receives each run's output under A/<round> and B/<round>,
+	// and A.txt and B.txt in the Go benchmark format (for benchstat).
+	// Default: a temporary directory removed at the end.
+	OutDir string
+	// Stdout receives progress lines; nil discards them.
+	Stdout io.Writer
+	// ExtraArgs are passed to every "runner run", such as "-size", "0.2".
+	ExtraArgs []string
+	// Verdict tunes the comparison.
+	Verdict verdict.Options
+}
+
+// CaseResult is the judgement of one scenario case (one per matrix entry).
+type CaseResult struct {
+	Name   string
+	A, B   result.Case // every round's run of each side
+	Report result.BaselineReport
+}
+
+// Result is the outcome of an A/B comparison.
+type Result struct {
+	Against  string // as given
+	Commit   string // the commit it resolved to
+	Scenario string // the scenario's name
+	OutDir   string // "" when the output was temporary
+	Cases    []CaseResult
+}
+
+// Regressed reports whether B regressed against A in any case.
+func (r *Result) Regressed() bool {
+	for _, c := range r.Cases {
+		if verdict.Regressed(c.Report) {
+			return true
+		}
+	}
+	return false
+}
+
+// Run builds the runner at opts.Against (in a temporary git worktree,
+// removed afterwards even on error) and in the working tree, runs the
+// scenario with each in alternation, and judges B against A.
+func Run(ctx context.Context, opts Options) (res *Result, err error) {
+	if err := opts.normalise(); err != nil {
+		return nil, err
+	}
+	out := opts.Stdout
+	if out == nil {
+		out = io.Discard
+	}
+	commit, err := resolve(ctx, opts.Repo, opts.Against)
+	if err != nil {
+		return nil, err
+	}
+
+	tmp, err := os.MkdirTemp("", "sqsperf-ab-*")
+	if err != nil {
+		return nil, fmt.Errorf("A/B: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+	worktree := filepath.Join(tmp, "worktree")
+	if _, err := git(ctx, opts.Repo, "worktree", "add", "--detach", worktree, commit); err != nil {
+		return nil, fmt.Errorf("A/B: checking out %s: %w", opts.Against, err)
+	}
+	defer func() {
+		// The worktree must go even when ctx was cancelled, or the
+		// repository keeps a registration pointing at a deleted directory.
+		cleanup := context.WithoutCancel(ctx)
+		if _, rmErr := git(cleanup, opts.Repo, "worktree", "remove", "--force", worktree); rmErr != nil {
+			_, _ = git(cleanup, opts.Repo, "worktree", "prune")
+			if err == nil {
+				err = fmt.Errorf("A/B: removing the temporary worktree: %w", rmErr)
+			}
+		}
+	}()
+
+	outDir, keep := opts.OutDir, true
+	if outDir == "" {
+		outDir, keep = filepath.Join(tmp, "out"), false
+	}
+	sides := []*side{
+		{name: "A", label: fmt.Sprintf("%s (%s)", opts.Against, short(commit)), src: worktree, bin: filepath.Join(tmp, "runner-A")},
+		{name: "B", label: "working tree", src: opts.Repo, bin: filepath.Join(tmp, "runner-B")},
+	}
+	for _, s := range sides {
+		fmt.Fprintf(out, "building %s: %s\n", s.name, s.label)
+		if err := build(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+
+	// Alternate the order each round (AB, BA, AB, ...): with plain ABAB
+	// a machine that slowly warms up or gets busier would always favour
+	// the side that runs first; swapping cancels a linear trend.
+	for round := 1; round <= opts.Rounds; round++ {
+		order := []*side{sides[0], sides[1]}
+		if round%2 == 0 {
+			order = []*side{sides[1], sides[0]}
+		}
+		for _, s := range order {
+			start := time.Now()
+			sc, err := runOnce(ctx, s, opts, outDir, round)
+			if err != nil {
+				return nil, err
+			}
+			s.add(sc, round)
+			fmt.Fprintf(out, "round %d/%d %s %s: %s in %s\n", round, opts.Rounds, s.name, s.label, sc.Verdict, time.Since(start).Round(time.Millisecond))
+		}
+	}
+
+	res = &Result{Against: opts.Against, Commit: commit, Scenario: sides[1].scenario.Name}
+	if keep {
+		res.OutDir = outDir
+		for _, s := range sides {
+			if err := s.writeBenchfmt(filepath.Join(outDir, s.name+".txt")); err != nil {
+				return nil, err
+			}
+		}
+	}
+	res.Cases = judge(sides[0], sides[1], opts)
+	return res, nil
+}
+
+func (o *Options) normalise() error {
+	if o.Repo == "" {
+		o.Repo = "."
+	}
+	if o.Rounds == 0 {
+		o.Rounds = verdict.RecommendedRepeats
+	}
+	if o.Rounds < 1 {
+		return fmt.Errorf("%w: rounds must be at least 1, got %d", ErrOptions, o.Rounds)
+	}
+	if o.Against == "" {
+		return fmt.Errorf("%w: no revision to compare against: give one such as main or HEAD~1", ErrOptions)
+	}
+	if strings.HasPrefix(o.Against, "-") {
+		return fmt.Errorf("%w: revision %q looks like a flag", ErrOptions, o.Against)
+	}
+	var err error
+	if o.Repo, err = filepath.Abs(o.Repo); err != nil {
+		return fmt.Errorf("A/B: %w", err)
+	}
+	if o.Scenario == "" {
+		return fmt.Errorf("%w: no scenario file given", ErrOptions)
+	}
+	if o.Scenario, err = filepath.Abs(o.Scenario); err != nil {
+		return fmt.Errorf("A/B: %w", err)
+	}
+	if st, err := os.Stat(o.Scenario); err != nil || st.IsDir() {
+		return fmt.Errorf("%w: scenario file %s cannot be read", ErrOptions, o.Scenario)
+	}
+	if o.OutDir != "" {
+		if o.OutDir, err = filepath.Abs(o.OutDir); err != nil {
+			return fmt.Errorf("A/B: %w", err)
+		}
+	}
+	return nil
+}
+
+// resolve turns a revision into a commit id, so both the worktree and the
+// report name exactly what was measured even if a branch moves meanwhile.
+func resolve(ctx context.Context, repo, rev string) (string, error) {
+	if _, err := git(ctx, repo, "rev-parse", "--git-dir"); err != nil {
+		return "", fmt.Errorf("%w: %s is not inside a git repository (%v)", ErrOptions, repo, err)
+	}
+	out, err := git(ctx, repo, "rev-parse", "--verify", "--quiet", "--end-of-options", rev+"^{commit}")
+	if err != nil {
+		return "", fmt.Errorf("%w: revision %q is not a commit in %s: try a branch, a tag or a commit id from 'git log'", ErrOptions, rev, repo)
+	}
+	return strings.TrimSpace(out), nil
+}
+
+func git(ctx context.Context, dir string, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, "git", args...)
+	cmd.Dir = dir
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.String(), nil
+}
+
+func short(commit string) string {
+	if len(commit) > 12 {
+		return commit[:12]
+	}
+	return commit
+}
+
+type side struct {
+	name, label string
+	src         string // source tree to build and run in
+	bin         string
+	scenario    *result.Scenario // the first round's result, with every round's runs merged in
+	cases       map[string]*result.Case
+	caseOrder   []string
+}
+
+func build(ctx context.Context, s *side) error {
+	cmd := exec.CommandContext(ctx, "go", "build", "-o", s.bin, RunnerPackage)
+	cmd.Dir = s.src
+	var output bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &output, &output
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("A/B: building the runner of side %s (%s) failed: %w\n%s", s.name, s.label, err, tail(output.String(), 40))
+	}
+	return nil
+}
+
+// runOnce runs the scenario once with one side's runner and reads its
+// result.json. A run whose thresholds failed (exit code 1) still measured
+// everything, so it counts; any other failure stops the comparison.
+func runOnce(ctx context.Context, s *side, opts Options, outDir string, round int) (*result.Scenario, error) {
+	dir := filepath.Join(outDir, s.name, fmt.Sprint(round))
+	if err := os.RemoveAll(dir); err != nil {
+		return nil, fmt.Errorf("A/B: %w", err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("A/B: %w", err)
+	}
+	args := append([]string{"run", "-scenario", opts.Scenario, "-out", dir, "-repeats", "1", "-no-baseline"}, opts.ExtraArgs...)
+	logPath := filepath.Join(dir, "runner.log")
+	logFile, err := os.Create(logPath)
+	if err != nil {
+		return nil, fmt.Errorf("A/B: %w", err)
+	}
+	defer logFile.Close()
+	cmd := exec.CommandContext(ctx, s.bin, args...)
+	cmd.Dir = s.src
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	// Quiet, plain output: the child's progress would only fill the log.
+	cmd.Env = append(os.Environ(), "CI=true")
+	runErr := cmd.Run()
+	var exit *exec.ExitError
+	if runErr != nil && !(errors.As(runErr, &exit) && exit.ExitCode() == 1) {
+		return nil, fmt.Errorf("A/B: round %d of side %s (%s): runner %s failed: %w; its output is in %s:\n%s",
+			round, s.name, s.label, strings.Join(args, " "), runErr, logPath, tail(readFile(logPath), 20))
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "*", "result.json"))
+	if len(matches) != 1 {
+		return nil, fmt.Errorf("A/B: round %d of side %s (%s): expected one result.json under %s, found %d; runner output is in %s",
+			round, s.name, s.label, dir, len(matches), logPath)
+	}
+	data, err := os.ReadFile(matches[0])
+	if err != nil {
+		return nil, fmt.Errorf("A/B: %w", err)
+	}
+	var sc result.Scenario
+	if err := json.Unmarshal(data, &sc); err != nil {
+		return nil, fmt.Errorf("A/B: %s is not a result file: %w", matches[0], err)
+	}
+	if sc.SchemaVersion != result.SchemaVersion {
+		return nil, fmt.Errorf("A/B: %s has result schema %d, this runner reads %d; the revision is too old or too new to compare with",
+			matches[0], sc.SchemaVersion, result.SchemaVersion)
+	}
+	if len(sc.Cases) == 0 {
+		return nil, fmt.Errorf("A/B: %s has no cases: the run measured nothing (verdict %q, error %q)", matches[0], sc.Verdict, sc.Error)
+	}
+	return &sc, nil
+}
+
+func (s *side) add(sc *result.Scenario, round int) {
+	if s.scenario == nil {
+		s.scenario = sc
+		s.cases = map[string]*result.Case{}
+	}
+	for _, c := range sc.Cases {
+		acc, ok := s.cases[c.Name]
+		if !ok {
+			acc = &result.Case{Name: c.Name, Params: c.Params}
+			s.cases[c.Name] = acc
+			s.caseOrder = append(s.caseOrder, c.Name)
+		}
+		for _, r := range c.Runs {
+			r.Repeat = round
+			acc.Runs = append(acc.Runs, r)
+		}
+	}
+}
+
+func (s *side) writeBenchfmt(path string) error {
+	merged := *s.scenario
+	merged.Cases = nil
+	for _, name := range s.caseOrder {
+		merged.Cases = append(merged.Cases, *s.cases[name])
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("A/B: %w", err)
+	}
+	if err := verdict.WriteBenchfmt(f, &merged); err != nil {
+		f.Close()
+		return fmt.Errorf("A/B: %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("A/B: %w", err)
+	}
+	return nil
+}
+
+// judge compares B with A case by case. Both ran on this machine, so the
+// fingerprint is the same for both and every metric is judged.
+func judge(a, b *side, opts Options) []CaseResult {
+	backend := ""
+	if c := b.cases[b.caseOrder[0]]; len(c.Runs) > 0 {
+		backend = c.Runs[0].Backend
+	}
+	fp := verdict.CurrentFingerprint(backend)
+	names := append([]string(nil), b.caseOrder...)
+	for _, n := range a.caseOrder {
+		if _, ok := b.cases[n]; !ok {
+			names = append(names, n)
+		}
+	}
+	var out []CaseResult
+	for _, name := range names {
+		cr := CaseResult{Name: name}
+		ca, okA := a.cases[name]
+		cb, okB := b.cases[name]
+		switch {
+		case !okA:
+			cr.B = *cb
+			cr.Report = result.BaselineReport{File: a.label, Warnings: []string{fmt.Sprintf("case %s exists only in the working tree, so there is nothing to compare it with", name)}}
+		case !okB:
+			cr.A = *ca
+			cr.Report = result.BaselineReport{File: a.label, Found: true, Warnings: []string{fmt.Sprintf("case %s exists only at %s and was not run by the working tree", name, a.label)}}
+		default:
+			cr.A, cr.B = *ca, *cb
+			base := verdict.FromCase(a.scenario.Name, a.scenario.Hash, fp, *ca)
+			cr.Report = verdict.Compare(base, *cb, fp, opts.Verdict)
+			cr.Report.File = a.label
+		}
+		out = append(out, cr)
+	}
+	return out
+}
+
+// WriteSummary writes a plain-text table of every judged metric.
+func (r *Result) WriteSummary(w io.Writer) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "A = %s (%s), B = working tree, scenario %s\n", r.Against, short(r.Commit), r.Scenario)
+	for _, c := range r.Cases {
+		fmt.Fprintf(&b, "\ncase %s (%d runs A, %d runs B)\n", c.Name, len(c.A.Runs), len(c.B.Runs))
+		for _, warn := range c.Report.Warnings {
+			fmt.Fprintf(&b, "  warning: %s\n", warn)
+		}
+		if len(c.Report.Comparisons) > 0 {
+			fmt.Fprintf(&b, "  %-28s %14s %14s %9s %8s  %s\n", "metric", "A median", "B median", "change", "p", "verdict")
+		}
+		for _, cmp := range c.Report.Comparisons {
+			fmt.Fprintf(&b, "  %-28s %14.6g %14.6g %+8.1f%% %8.3g  %s", cmp.Metric, cmp.Baseline, cmp.Current, 100*cmp.Change, cmp.P, cmp.Verdict)
+			if cmp.Note != "" {
+				fmt.Fprintf(&b, " (%s)", cmp.Note)
+			}
+			b.WriteByte('\n')
+		}
+	}
+	if r.OutDir != "" {
+		fmt.Fprintf(&b, "\nruns are in %s; compare them with: benchstat %s %s\n", r.OutDir,
+			filepath.Join(r.OutDir, "A.txt"), filepath.Join(r.OutDir, "B.txt"))
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+func readFile(path string) string {
+	data, _ := os.ReadFile(path)
+	return string(data)
+}
+
+func tail(s string, lines int) string {
+	parts := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(parts) > lines {
+		parts = parts[len(parts)-lines:]
+	}
+	return strings.Join(parts, "\n")
+}
