@@ -2,11 +2,240 @@ package cli
 
 import (
 	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
 
+	"github.com/sqsperf/sqsperf/runner"
 	"github.com/sqsperf/sqsperf/runner/exitcode"
+	"github.com/sqsperf/sqsperf/runner/report"
+	"github.com/sqsperf/sqsperf/runner/result"
+	"github.com/sqsperf/sqsperf/runner/scenario"
+	"github.com/sqsperf/sqsperf/runner/verdict"
 )
 
-// TODO(integration): replaced by the real command; kept only so the CLI builds meanwhile.
+// runFlags are shared by "run" and "baseline update".
+type runFlags struct {
+	scenarios   stringList
+	out         string
+	repeats     int
+	size        float64
+	backend     string
+	endpoint    string
+	baselines   string
+	noBaseline  bool
+	strict      bool
+	verbose     bool
+	profiles    bool
+	benchOutput string
+}
+
+func (f *runFlags) register(fs *flag.FlagSet) {
+	fs.Var(&f.scenarios, "scenario", "scenario `FILE` to run (repeatable; files may also follow the flags)")
+	fs.StringVar(&f.out, "out", "reports", "output `DIR` for reports (reports/<scenario>/...)")
+	fs.IntVar(&f.repeats, "repeats", 0, "repeat each case `N` times (0: as the scenario says)")
+	fs.Float64Var(&f.size, "size", 1, "scale every count in the scenario by `FACTOR` (0.1 for a quick check, 10 for a nightly run)")
+	fs.StringVar(&f.backend, "backend", "", "SQS backend: embedded, localstack or endpoint (default: as the scenario says)")
+	fs.StringVar(&f.endpoint, "endpoint", "", "SQS endpoint `URL` for -backend endpoint (default: the AWS SDK's chain, e.g. AWS_ENDPOINT_URL_SQS)")
+	fs.StringVar(&f.baselines, "baselines", "baselines", "`DIR` of stored baselines")
+	fs.BoolVar(&f.noBaseline, "no-baseline", false, "do not compare with stored baselines")
+	fs.BoolVar(&f.strict, "strict-machine", false, "judge time-based metrics even against a baseline from another kind of machine")
+	fs.BoolVar(&f.verbose, "v", false, "log the service's and backend's messages to stderr")
+	fs.BoolVar(&f.profiles, "profiles", true, "write the profiles a scenario asks for next to its report")
+	fs.StringVar(&f.benchOutput, "bench", "", "also write results in Go benchmark format to `FILE` (for benchstat)")
+}
+
+func (f *runFlags) files(fs *flag.FlagSet) []string {
+	return append(append([]string{}, f.scenarios...), fs.Args()...)
+}
+
+func (f *runFlags) options(st *State) runner.Options {
+	opt := runner.Options{
+		Repeats:     f.repeats,
+		Size:        f.size,
+		Backend:     f.backend,
+		Endpoint:    f.endpoint,
+		Progress:    st.Stderr,
+		Interactive: st.Interactive,
+		Getenv:      st.Getenv,
+	}
+	if f.verbose {
+		opt.Logger = slog.New(slog.NewTextHandler(st.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}
+	return opt
+}
+
+// cmdRun runs scenario files, judges them, writes reports and returns the
+// worst outcome's exit code.
 func cmdRun(ctx context.Context, st *State, args []string) error {
-	return exitcode.Errorf(exitcode.Usage, "runner run: not implemented yet")
+	fs := newFlagSet(st, "run")
+	var f runFlags
+	f.register(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	files := f.files(fs)
+	if len(files) == 0 {
+		return exitcode.Errorf(exitcode.Usage, "no scenario given: try 'runner -scenario scenarios/stress.yaml'")
+	}
+	scenarios, err := loadScenarios(files)
+	if err != nil {
+		return err
+	}
+	var all []*result.Scenario
+	var codes []exitcode.Code
+	var failures []string
+	for _, sc := range scenarios {
+		res, code, err := runAndJudge(ctx, st, sc, f)
+		if err != nil {
+			return err
+		}
+		all = append(all, res)
+		codes = append(codes, code)
+		if code != exitcode.OK {
+			failures = append(failures, fmt.Sprintf("%s (%s)", sc.Name, res.Verdict))
+		}
+	}
+	if err := writeSuite(st, all, f); err != nil {
+		return err
+	}
+	worst := exitcode.Worst(codes...)
+	if worst != exitcode.OK {
+		return exitcode.Errorf(worst, "%d of %d scenarios did not pass: %s; see %s/<scenario>/summary.md",
+			len(failures), len(all), strings.Join(failures, ", "), f.out)
+	}
+	return nil
+}
+
+// loadScenarios parses every file first, so a typo in the last file is
+// reported before minutes of running the first.
+func loadScenarios(files []string) ([]*scenario.Scenario, error) {
+	var out []*scenario.Scenario
+	var problems []string
+	for _, file := range files {
+		sc, err := scenario.Load(file)
+		if err != nil {
+			problems = append(problems, err.Error())
+			continue
+		}
+		out = append(out, sc)
+	}
+	if len(problems) > 0 {
+		return nil, exitcode.Errorf(exitcode.Usage, "invalid scenario:\n%s\n(check the files with 'runner validate FILE...')", strings.Join(problems, "\n"))
+	}
+	return out, nil
+}
+
+func runAndJudge(ctx context.Context, st *State, sc *scenario.Scenario, f runFlags) (*result.Scenario, exitcode.Code, error) {
+	opt := f.options(st)
+	if f.profiles {
+		dir, err := report.ScenarioDir(f.out, sc.Name)
+		if err != nil {
+			return nil, exitcode.Usage, exitcode.Wrap(exitcode.Usage, err)
+		}
+		opt.ProfileDir = dir
+	}
+	res, err := runner.Run(ctx, sc, opt)
+	if err != nil {
+		return nil, exitcode.Of(err), err
+	}
+	jopt := runner.JudgeOptions{StrictMachine: f.strict}
+	if !f.noBaseline {
+		jopt.BaselineDir = f.baselines
+	}
+	code := runner.Judge(res, sc, jopt)
+	files, err := report.Write(res, report.Options{Dir: f.out, StepSummary: st.Getenv("GITHUB_STEP_SUMMARY")})
+	if err != nil {
+		return res, code, exitcode.Wrap(exitcode.Environment, fmt.Errorf("writing reports: %w", err))
+	}
+	printVerdict(st.Stdout, res, files)
+	if f.benchOutput != "" {
+		if err := appendBench(f.benchOutput, res); err != nil {
+			return res, code, exitcode.Wrap(exitcode.Environment, err)
+		}
+	}
+	return res, code, nil
+}
+
+func appendBench(path string, res *result.Scenario) error {
+	fh, err := os.OpenFile(path, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+	if err != nil {
+		return fmt.Errorf("opening -bench file: %w", err)
+	}
+	if err := verdict.WriteBenchfmt(fh, res); err != nil {
+		fh.Close()
+		return fmt.Errorf("writing -bench file: %w", err)
+	}
+	return fh.Close()
+}
+
+func writeSuite(st *State, all []*result.Scenario, f runFlags) error {
+	if len(all) < 2 {
+		return nil
+	}
+	if err := os.MkdirAll(f.out, 0o755); err != nil {
+		return exitcode.Wrap(exitcode.Environment, err)
+	}
+	for name, write := range map[string]func(io.Writer, []*result.Scenario) error{
+		"summary.md": report.WriteSuiteMarkdown,
+		"junit.xml":  report.WriteSuiteJUnit,
+	} {
+		fh, err := os.Create(filepath.Join(f.out, name))
+		if err != nil {
+			return exitcode.Wrap(exitcode.Environment, err)
+		}
+		err = write(fh, all)
+		if cerr := fh.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return exitcode.Wrap(exitcode.Environment, fmt.Errorf("writing %s: %w", name, err))
+		}
+	}
+	return nil
+}
+
+// printVerdict writes the short human verdict: one line per threshold and
+// per moved metric, then where the reports are.
+func printVerdict(w io.Writer, res *result.Scenario, files report.Files) {
+	fmt.Fprintf(w, "%s: %s\n", res.Name, strings.ToUpper(res.Verdict))
+	for _, t := range res.Thresholds {
+		mark := "ok  "
+		if !t.Pass {
+			mark = "FAIL"
+		}
+		where := ""
+		if t.Case != "" && t.Case != res.Name {
+			where = " [" + t.Case + "]"
+		}
+		detail := t.Display
+		if t.Error != "" {
+			detail = t.Error
+		}
+		fmt.Fprintf(w, "  %s %s%s: %s\n", mark, t.Expr, where, detail)
+	}
+	if b := res.Baseline; b != nil {
+		for _, warn := range b.Warnings {
+			fmt.Fprintf(w, "  note: %s\n", warn)
+		}
+		for _, c := range b.Comparisons {
+			if c.Verdict == "regression" || c.Verdict == "improvement" {
+				fmt.Fprintf(w, "  %s %s [%s]: %+.1f%% (p=%.3g, tolerance %.0f%%)\n", strings.ToUpper(c.Verdict), c.Metric, c.Case, c.Change*100, c.P, c.Tolerance*100)
+			}
+		}
+	}
+	for _, c := range res.Cases {
+		for _, r := range c.Runs {
+			for _, d := range r.Diagnosis {
+				if d.Category != "none" {
+					fmt.Fprintf(w, "  diagnosis [%s #%d]: %s: %s\n", c.Name, r.Repeat, d.Category, d.Summary)
+				}
+			}
+		}
+	}
+	fmt.Fprintf(w, "  reports: %s\n", files.Dir)
 }

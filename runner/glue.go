@@ -1,0 +1,125 @@
+package runner
+
+import (
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/sqsperf/sqsperf/runner/collect"
+	"github.com/sqsperf/sqsperf/runner/exitcode"
+	"github.com/sqsperf/sqsperf/runner/fault"
+	"github.com/sqsperf/sqsperf/runner/scenario"
+	"github.com/sqsperf/sqsperf/runner/sqsbackend"
+	"github.com/sqsperf/sqsperf/service"
+)
+
+// serviceConfig maps a scenario onto the service's configuration.
+func serviceConfig(sc *scenario.Scenario, q sqsbackend.Queues, obs service.Observer, opt Options) (service.Config, error) {
+	factory, ok := service.LookupHandler(sc.Service.Handler)
+	if !ok {
+		return service.Config{}, exitcode.Errorf(exitcode.Usage,
+			"%s: service.handler: no handler named %q is registered (built in: download, noop; register your own with service.RegisterHandler)",
+			sc.File, sc.Service.Handler)
+	}
+	handler, err := factory(downloadConfig(sc))
+	if err != nil {
+		return service.Config{}, exitcode.Errorf(exitcode.Usage, "%s: service.handler %q: %v", sc.File, sc.Service.Handler, err)
+	}
+	cfg := service.Config{
+		JobsQueueURL:       q.Jobs,
+		TasksQueueURL:      q.Tasks,
+		DeadLetterQueueURL: q.DeadLetter,
+		Workers:            sc.Service.Workers,
+		MaxConcurrentJobs:  sc.Service.MaxConcurrentJobs,
+		MaxQueueSize:       sc.Service.MaxQueueSize,
+		FailureRate:        sc.Service.FailureRate,
+		CrashRate:          sc.Service.CrashRate,
+		Seed:               sc.Service.Seed,
+		Pollers:            sc.Service.Pollers,
+		WaitTime:           sc.SQS.WaitTime,
+		VisibilityTimeout:  sc.SQS.VisibilityTimeout,
+		ShutdownTimeout:    sc.Service.ShutdownTimeout,
+		Handler:            handler,
+		Observer:           obs,
+		Logger:             opt.logger(),
+	}
+	if err := cfg.Validate(); err != nil {
+		return service.Config{}, exitcode.Errorf(exitcode.Usage, "%s: service settings: %v", sc.File, err)
+	}
+	return cfg, nil
+}
+
+func downloadConfig(sc *scenario.Scenario) service.DownloadConfig {
+	t := sc.Service.Task
+	return service.DownloadConfig{
+		CPU:         t.CPU,
+		IOWait:      distribution(t.IOWait),
+		Alloc:       int(t.Alloc),
+		PayloadSize: int(t.Payload),
+		Seed:        sc.Service.Seed,
+	}
+}
+
+func distribution(d scenario.Dist) service.Distribution {
+	switch d.Kind {
+	case "uniform":
+		return service.Uniform(d.Min, d.Max)
+	case "lognormal":
+		return service.LogNormal(d.Median, d.P99)
+	}
+	return service.Constant(d.Value)
+}
+
+// newFaultInjector returns an SQS client whose calls pass through the
+// scenario's fault injection, or nil when no fault is configured. Only the
+// service uses it: the load driver and the runner's own accounting talk to
+// SQS directly, so a fault can never be mistaken for a lost message.
+func newFaultInjector(f scenario.SQSFaults, base *sqs.Client) *sqs.Client {
+	cfg := fault.Config{
+		ThrottleRate: f.ThrottleRate,
+		ErrorRate:    f.ErrorRate,
+		TimeoutRate:  f.TimeoutRate,
+		DropRate:     f.DropRate,
+		LatencyRate:  f.LatencyRate,
+		Latency:      f.Latency,
+		Seed:         f.Seed,
+	}
+	if !cfg.Enabled() {
+		return nil
+	}
+	opts := base.Options()
+	var inner http.RoundTripper = http.DefaultTransport
+	if hc, ok := opts.HTTPClient.(*http.Client); ok && hc.Transport != nil {
+		inner = hc.Transport
+	}
+	return sqs.New(opts, func(o *sqs.Options) {
+		o.HTTPClient = &http.Client{Transport: fault.New(inner, cfg)}
+	})
+}
+
+// crashPlan kills the service once a share of the tasks is processed.
+type crashPlan struct {
+	at       int // processed count that triggers the crash; 0 = never
+	fired    bool
+	killedAt time.Time
+}
+
+func newCrashPlan(c scenario.CrashFault, totalTasks int) *crashPlan {
+	p := &crashPlan{}
+	if c.After > 0 {
+		p.at = max(1, int(c.After*float64(totalTasks)))
+	}
+	return p
+}
+
+func (p *crashPlan) due(pr collect.Progress) bool {
+	if p.at == 0 || p.fired || pr.Processed < p.at {
+		return false
+	}
+	p.fired = true
+	return true
+}
+
+func (p *crashPlan) String() string { return fmt.Sprintf("crash after %d tasks", p.at) }

@@ -1,0 +1,74 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"github.com/sqsperf/sqsperf/runner/profile"
+	"github.com/sqsperf/sqsperf/runner/result"
+	"github.com/sqsperf/sqsperf/runner/scenario"
+)
+
+// topFunctions is how many rows of the CPU profile the report lists.
+const topFunctions = 15
+
+// profiles is the set of profiles taken for one run, if any.
+type profiles struct {
+	session *profile.Session
+	dir     string
+}
+
+// startProfiles starts the profiles the scenario asks for, named after the
+// case and repeat so that runs of one scenario share its report directory.
+func startProfiles(ctx context.Context, sc *scenario.Scenario, opt Options, label string) (*profiles, error) {
+	p := sc.Profile
+	if opt.ProfileDir == "" || (!p.CPU && !p.Heap && p.Trace <= 0) {
+		return &profiles{}, nil
+	}
+	s, err := profile.Start(ctx, opt.ProfileDir, profile.Options{CPU: p.CPU, Heap: p.Heap, Trace: p.Trace, Prefix: filePrefix(label)})
+	if err != nil {
+		return nil, fmt.Errorf("starting profiles: %w", err)
+	}
+	return &profiles{session: s, dir: opt.ProfileDir}, nil
+}
+
+// stop writes the profiles and records them, with the hottest functions,
+// in the run. A profile that fails is reported, not fatal: the
+// measurements stand without it.
+func (p *profiles) stop(run *result.Run) {
+	if p.session == nil {
+		return
+	}
+	files, err := p.session.Stop()
+	if err != nil {
+		run.Errors = append(run.Errors, "profiles: "+err.Error())
+	}
+	for _, f := range files {
+		run.Profiles = append(run.Profiles, f)
+		if f.Kind == profile.KindCPU {
+			top, err := profile.TopFunctions(filepath.Join(p.dir, f.Path), topFunctions)
+			if err != nil {
+				run.Errors = append(run.Errors, "reading the CPU profile: "+err.Error())
+				continue
+			}
+			run.TopFunctions = top
+		}
+	}
+}
+
+// filePrefix turns "scalability/workers=4 #2/3" into "workers=4-r2-".
+func filePrefix(label string) string {
+	if i := strings.IndexByte(label, '/'); i >= 0 {
+		label = label[i+1:]
+	} else {
+		label = ""
+	}
+	r := strings.NewReplacer(" #", "-r", "/", "of", " ", "-", "..", "_", "\\", "_")
+	label = r.Replace(label)
+	if label == "" {
+		return ""
+	}
+	return label + "-"
+}

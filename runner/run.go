@@ -1,0 +1,300 @@
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/sqsperf/sqsperf/runner/collect"
+	"github.com/sqsperf/sqsperf/runner/diagnose"
+	"github.com/sqsperf/sqsperf/runner/load"
+	"github.com/sqsperf/sqsperf/runner/probe"
+	"github.com/sqsperf/sqsperf/runner/result"
+	"github.com/sqsperf/sqsperf/runner/scenario"
+	"github.com/sqsperf/sqsperf/runner/sqsbackend"
+	"github.com/sqsperf/sqsperf/service"
+)
+
+// drainPoll is how often the runner checks whether every message has been
+// accounted for. It bounds how much idle time a run adds at its end.
+const drainPoll = 20 * time.Millisecond
+
+// switchObserver lets the runner point the service's events at a fresh
+// collector after the warm-up without restarting the service.
+type switchObserver struct {
+	cur atomic.Pointer[collect.Collector]
+}
+
+func (s *switchObserver) Observe(e service.Event) {
+	if c := s.cur.Load(); c != nil {
+		c.Observe(e)
+	}
+}
+
+// serviceHandle is one running instance of the service.
+type serviceHandle struct {
+	svc    *service.Service
+	cancel context.CancelFunc
+	done   chan error
+}
+
+func startService(ctx context.Context, client service.SQSAPI, cfg service.Config) (*serviceHandle, error) {
+	svc, err := service.New(client, cfg)
+	if err != nil {
+		return nil, err
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	h := &serviceHandle{svc: svc, cancel: cancel, done: make(chan error, 1)}
+	go func() { h.done <- svc.Run(sctx) }()
+	return h, nil
+}
+
+// stop shuts the service down gracefully and waits for it.
+func (h *serviceHandle) stop() error {
+	h.cancel()
+	err := <-h.done
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
+}
+
+// kill simulates a crash: nothing is released, leases lapse in SQS.
+func (h *serviceHandle) kill() {
+	h.svc.Kill()
+	h.cancel()
+	<-h.done
+}
+
+// runOnce is one repeat of one case on a fresh backend and service.
+func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label string, opt Options) (result.Run, error) {
+	run := result.Run{Repeat: repeat, Started: time.Now().UTC(), Metrics: map[string]float64{}}
+	prog := newProgress(opt.Progress, opt.Interactive, label)
+	defer prog.finish()
+
+	prog.phase("backend")
+	b, err := openBackend(ctx, sc, opt)
+	if err != nil {
+		return run, err
+	}
+	defer b.Close(context.WithoutCancel(ctx))
+	run.Backend = b.Kind
+	run.Metrics["backend.start"] = b.StartDuration.Seconds()
+
+	queues, err := b.CreateQueues(ctx, sqsbackend.QueueSpec{
+		Jobs:              sc.SQS.Queues.Jobs,
+		Tasks:             sc.SQS.Queues.Tasks,
+		DeadLetter:        sc.SQS.Queues.DeadLetter,
+		VisibilityTimeout: sc.SQS.VisibilityTimeout,
+		MaxReceiveCount:   sc.SQS.MaxReceiveCount,
+		WaitTime:          sc.SQS.WaitTime,
+	})
+	if err != nil {
+		return run, envError(fmt.Errorf("creating queues: %w", err))
+	}
+
+	var client service.SQSAPI = b.Client
+	if f := newFaultInjector(sc.Faults.SQS, b.Client); f != nil {
+		client = f
+	}
+
+	obs := &switchObserver{}
+	svcCfg, err := serviceConfig(sc, queues, obs, opt)
+	if err != nil {
+		return run, err
+	}
+	svc, err := startService(ctx, client, svcCfg)
+	if err != nil {
+		return run, fmt.Errorf("starting the service: %w", err)
+	}
+	defer func() {
+		if svc != nil {
+			_ = svc.stop()
+		}
+	}()
+
+	deadline := time.Now().Add(sc.Timeout)
+	runCtx, cancelRun := context.WithDeadline(ctx, deadline)
+	defer cancelRun()
+
+	// The dead-letter queue is drained by the runner throughout the run so
+	// that "everything accounted for" can be known before the end.
+	dlq := newDLQDrainer(b.Client, queues.DeadLetter)
+	dlqCtx, stopDLQ := context.WithCancel(ctx)
+	var dlqWG sync.WaitGroup
+	dlqWG.Add(1)
+	go func() { defer dlqWG.Done(); dlq.run(dlqCtx) }()
+	defer func() { stopDLQ(); dlqWG.Wait() }()
+
+	if sc.Load.Warmup > 0 {
+		prog.phase("warm-up")
+		warm := collect.New()
+		obs.cur.Store(warm)
+		dlq.target.Store(warm)
+		plan := loadPlan(sc, "w")
+		plan.Jobs, plan.Batches, plan.BatchInterval, plan.Rate = sc.Load.Warmup, 1, 0, 0
+		if _, err := load.Run(runCtx, b.Client, queues.Jobs, plan, warm, load.Hooks{}); err != nil {
+			return run, fmt.Errorf("warm-up load: %w", err)
+		}
+		if !waitDone(runCtx, warm, nil) {
+			run.Errors = append(run.Errors, "warm-up did not drain before the timeout")
+		}
+	}
+
+	coll := collect.New()
+	obs.cur.Store(coll)
+	dlq.target.Store(coll)
+
+	prof, err := startProfiles(runCtx, sc, opt, label)
+	if err != nil {
+		return run, err
+	}
+	probes := probe.Start(runCtx, probe.Config{
+		Queues: map[string]string{
+			sc.SQS.Queues.Jobs:       queues.Jobs,
+			sc.SQS.Queues.Tasks:      queues.Tasks,
+			sc.SQS.Queues.DeadLetter: queues.DeadLetter,
+		},
+		SQS: b.Client,
+	})
+	runtime.GC()
+	costBefore := collect.CostSnapshot()
+	start := time.Now()
+	prog.phase("load")
+	sampler := newThroughputSampler(coll, start)
+	stopProgress := prog.follow(coll, start, sampler)
+
+	crash := newCrashPlan(sc.Faults.Crash, sc.Load.Jobs*sc.Load.TasksPerJob)
+	hooks := load.Hooks{
+		BeforeBatch: func(ctx context.Context, batch int) error {
+			if batch == 0 {
+				return nil
+			}
+			// The quiet point after the previous batch: drained, then a GC.
+			waitDone(ctx, coll, nil)
+			probes.MarkBatch(batch - 1)
+			return nil
+		},
+	}
+	loadErr := make(chan error, 1)
+	go func() {
+		_, err := load.Run(runCtx, b.Client, queues.Jobs, loadPlan(sc, ""), coll, hooks)
+		loadErr <- err
+	}()
+
+	var crashErr error
+	drained := waitDone(runCtx, coll, func() {
+		if crash.due(coll.Progress()) {
+			svc.kill()
+			crash.killedAt = time.Now()
+			if !sc.Faults.Crash.Restart {
+				svc = nil
+				return
+			}
+			svc, crashErr = startService(ctx, client, svcCfg)
+			if crashErr != nil {
+				svc = nil
+			}
+		}
+	})
+	if err := <-loadErr; err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		run.Errors = append(run.Errors, "load: "+err.Error())
+	}
+	if crashErr != nil {
+		run.Errors = append(run.Errors, "restarting the service after the injected crash: "+crashErr.Error())
+	}
+	if drained {
+		drained = waitDone(runCtx, coll, nil) // the load may have finished after the last check
+	}
+	end := time.Now()
+	costAfter := collect.CostSnapshot()
+	stopProgress()
+	if !drained {
+		run.Errors = append(run.Errors, fmt.Sprintf("timeout: not every message was accounted for within %s (see lost)", sc.Timeout))
+	} else {
+		probes.MarkBatch(sc.Load.Batches - 1)
+	}
+	summary := probes.Stop()
+	prof.stop(&run)
+
+	prog.phase("shutdown")
+	if svc != nil {
+		if err := svc.stop(); err != nil {
+			run.Errors = append(run.Errors, "service shutdown: "+err.Error())
+		}
+		svc = nil
+	}
+	stopDLQ()
+	dlqWG.Wait()
+	dlq.drainRemaining(context.WithoutCancel(ctx))
+
+	metrics, acct := coll.Result(start, end)
+	for k, v := range metrics {
+		run.Metrics[k] = v
+	}
+	for k, v := range collect.PerMessage(costBefore, costAfter, acct.Processed) {
+		run.Metrics[k] = v
+	}
+	for k, v := range summary.Metrics {
+		run.Metrics[k] = v
+	}
+	if !crash.killedAt.IsZero() {
+		if rec, ok := sampler.recoveryAfter(crash.killedAt); ok {
+			run.Metrics["recovery"] = rec.Seconds()
+		} else {
+			run.Errors = append(run.Errors, "throughput did not recover to half its pre-crash rate before the run ended")
+		}
+	}
+	run.Accounting = acct
+	run.Series = append(summary.Series, sampler.series()...)
+	run.Batches = summary.Batches
+	run.Duration = end.Sub(start).Seconds()
+	utilization := 0.0
+	if wall := end.Sub(start).Seconds(); wall > 0 {
+		utilization = (costAfter.CPU - costBefore.CPU).Seconds() / wall / float64(runtime.GOMAXPROCS(0))
+	}
+	run.Diagnosis = diagnose.Diagnose(run.Metrics, run.Batches, diagnose.Context{
+		GOMAXPROCS:     runtime.GOMAXPROCS(0),
+		Workers:        sc.Service.Workers,
+		CPUUtilization: utilization,
+	})
+	return run, nil
+}
+
+// waitDone polls until every sent message is accounted for, calling tick
+// on each poll. It returns false when ctx ends first.
+func waitDone(ctx context.Context, c *collect.Collector, tick func()) bool {
+	t := time.NewTicker(drainPoll)
+	defer t.Stop()
+	for {
+		if tick != nil {
+			tick()
+		}
+		if c.Done() {
+			return true
+		}
+		select {
+		case <-ctx.Done():
+			return c.Done()
+		case <-t.C:
+		}
+	}
+}
+
+func loadPlan(sc *scenario.Scenario, prefix string) load.Plan {
+	return load.Plan{
+		Jobs:          sc.Load.Jobs,
+		TasksPerJob:   sc.Load.TasksPerJob,
+		Batches:       sc.Load.Batches,
+		BatchInterval: sc.Load.BatchInterval,
+		Rate:          sc.Load.Rate,
+		Senders:       sc.Load.Senders,
+		Payload:       int(sc.Load.Payload),
+		JobIDPrefix:   prefix,
+		Seed:          sc.Service.Seed,
+	}
+}

@@ -1,0 +1,153 @@
+// Package runner runs one scenario end to end: for each matrix case and
+// repeat it boots an SQS backend, creates the queues, starts the service
+// in-process, drives the load, waits until every message is accounted for,
+// and collects the measurements. Judging (thresholds, baselines) and
+// reporting happen in Judge and in the report package, so a run's result
+// can be stored, compared and re-judged without running again.
+package runner
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/sqsperf/sqsperf/runner/exitcode"
+	"github.com/sqsperf/sqsperf/runner/result"
+	"github.com/sqsperf/sqsperf/runner/scenario"
+	"github.com/sqsperf/sqsperf/runner/sqsbackend"
+	"github.com/sqsperf/sqsperf/runner/verdict"
+)
+
+// Options tune how scenarios run; zero values mean "as the scenario says".
+type Options struct {
+	// Repeats overrides the scenario's repeat count when > 0.
+	Repeats int
+	// Size scales every count in the scenario (see scenario.Scale); 0 or 1
+	// leaves it unchanged.
+	Size float64
+	// Backend and Endpoint override the scenario's SQS backend when set.
+	Backend  string
+	Endpoint string
+	// Progress receives human progress lines; nil means quiet.
+	Progress io.Writer
+	// Interactive redraws one progress line in place instead of printing
+	// a line per phase.
+	Interactive bool
+	// Getenv looks up environment variables (LOCALSTACK_AUTH_TOKEN,
+	// AWS_* for the endpoint backend). Nil means none are set.
+	Getenv func(string) string
+	// Logger receives the service's and backend's logs; nil discards them.
+	Logger *slog.Logger
+	// ProfileDir is where profiles are written when the scenario asks for
+	// them; empty disables profiles.
+	ProfileDir string
+}
+
+func (o Options) getenv(k string) string {
+	if o.Getenv == nil {
+		return ""
+	}
+	return o.Getenv(k)
+}
+
+func (o Options) logger() *slog.Logger {
+	if o.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.Logger
+}
+
+// Effective applies the options' size factor and repeat override to a
+// scenario and returns the copy that will run.
+func (o Options) Effective(sc *scenario.Scenario) *scenario.Scenario {
+	if o.Size > 0 && o.Size != 1 {
+		sc = sc.Scale(o.Size)
+	}
+	return sc
+}
+
+// Run executes every case and repeat of sc and returns the measurements,
+// not yet judged. A backend that cannot start is an error carrying
+// exitcode.Environment; a run that times out is kept, with the timeout
+// recorded in its Errors (its accounting then shows what was lost).
+func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*result.Scenario, error) {
+	sc = opt.Effective(sc)
+	cases, err := sc.Cases()
+	if err != nil {
+		return nil, exitcode.Wrap(exitcode.Usage, err)
+	}
+	repeats := sc.Repeats
+	if opt.Repeats > 0 {
+		repeats = opt.Repeats
+	}
+	if repeats < 1 {
+		repeats = 1
+	}
+	backendKind := sc.SQS.Backend
+	if opt.Backend != "" {
+		backendKind = opt.Backend
+	}
+	out := &result.Scenario{
+		SchemaVersion: result.SchemaVersion,
+		Name:          sc.Name,
+		Description:   sc.Description,
+		File:          sc.File,
+		Hash:          sc.Hash(),
+		Environment:   verdict.CurrentFingerprint(backendKind).Environment(),
+		Started:       time.Now().UTC(),
+	}
+	for _, c := range cases {
+		rc := result.Case{Name: c.Name, Params: c.Params}
+		for rep := 1; rep <= repeats; rep++ {
+			if err := ctx.Err(); err != nil {
+				return out, exitcode.Wrap(exitcode.Environment, fmt.Errorf("interrupted: %w", err))
+			}
+			label := c.Name
+			if repeats > 1 {
+				label = fmt.Sprintf("%s #%d/%d", c.Name, rep, repeats)
+			}
+			r, err := runOnce(ctx, c.Scenario, rep, label, opt)
+			if err != nil {
+				return out, err
+			}
+			rc.Runs = append(rc.Runs, r)
+		}
+		out.Cases = append(out.Cases, rc)
+	}
+	return out, nil
+}
+
+// envError marks backend failures as environment failures unless they
+// already carry a code.
+func envError(err error) error {
+	var coded *exitcode.Error
+	if errors.As(err, &coded) {
+		return err
+	}
+	return exitcode.Wrap(exitcode.Environment, err)
+}
+
+// openBackend boots the SQS backend for one run.
+func openBackend(ctx context.Context, sc *scenario.Scenario, opt Options) (*sqsbackend.Backend, error) {
+	cfg := sqsbackend.Config{
+		Kind:     sc.SQS.Backend,
+		Endpoint: sc.SQS.Endpoint,
+		Region:   sc.SQS.Region,
+		Getenv:   opt.Getenv,
+		Logger:   opt.logger(),
+	}
+	if opt.Backend != "" {
+		cfg.Kind = opt.Backend
+	}
+	if opt.Endpoint != "" {
+		cfg.Endpoint = opt.Endpoint
+	}
+	b, err := sqsbackend.Open(ctx, cfg)
+	if err != nil {
+		return nil, envError(fmt.Errorf("starting the %s SQS backend: %w", cfg.Kind, err))
+	}
+	return b, nil
+}
