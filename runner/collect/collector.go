@@ -70,8 +70,8 @@ func (b *pendingBudget) take() bool {
 }
 
 // JobSent records a job that SQS accepted. at is when the load driver
-// released it (its intended arrival), so job latency includes any time the
-// driver needed to get it accepted. Recording the same job twice has no
+// released it, so job latency includes any time the driver needed to get
+// it accepted. Recording the same job twice has no
 // effect.
 func (c *Collector) JobSent(jobID string, taskIDs []string, at time.Time) {
 	s := &c.shards[shardOf(jobID)]

@@ -74,3 +74,21 @@ func TestEndToEndThroughTheEmbeddedServer(t *testing.T) {
 	assert.Equal(t, jobs*tasksPerJob, acct.Processed)
 	assert.Zero(t, coll.Foreign(), "nothing came back that was not sent")
 }
+
+// BenchmarkSendToEmbeddedServer measures how fast the driver can put jobs
+// on a queue of the embedded server, so that a scenario's arrival rate is
+// known to be within reach of the driver.
+func BenchmarkSendToEmbeddedServer(b *testing.B) {
+	srv := sqsemu.NewServer()
+	defer srv.Close()
+	client := srv.Client()
+	ctx := context.Background()
+	q, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("bench-jobs")})
+	require.NoError(b, err)
+	b.ResetTimer()
+	st, err := load.Run(ctx, client, aws.ToString(q.QueueUrl), load.Plan{Jobs: max(b.N, 1), TasksPerJob: 10, Senders: 4, Payload: 256}, collect.New(), load.Hooks{})
+	require.NoError(b, err)
+	b.StopTimer()
+	b.ReportMetric(float64(st.JobsSent)/st.Elapsed.Seconds(), "jobs/s")
+	b.ReportMetric(float64(st.JobsSent)/float64(st.Calls), "jobs/call")
+}

@@ -77,9 +77,10 @@ type Sender interface {
 
 var _ Sender = (*sqs.Client)(nil)
 
-// Recorder learns of every job SQS accepted. at is the job's release time
-// (its intended arrival), so a latency measured from it includes any wait
-// in the driver itself. It is called concurrently from the senders.
+// Recorder learns of every job SQS accepted. at is when the driver
+// released the job (on the pacer's schedule while the senders keep up),
+// so a latency measured from it includes waiting for a free sender,
+// retries and the send itself. It is called concurrently from the senders.
 type Recorder interface {
 	JobSent(jobID string, taskIDs []string, at time.Time)
 }
@@ -297,7 +298,10 @@ type released struct {
 // batch releases jobs [from, to) to the senders at the plan's pace and
 // waits until each was sent or given up.
 func (d *driver) batch(ctx context.Context, batch, from, to int) {
-	jobs := make(chan released) // unbuffered: a job's release time is when a sender takes it
+	// Released jobs wait here for a free sender. The buffer lets a sender
+	// find a full batch when jobs come faster than calls complete, and
+	// bounds how far the release runs ahead of the senders.
+	jobs := make(chan released, d.plan.Senders*maxBatchEntries)
 	var wg sync.WaitGroup
 	for i := 0; i < d.plan.Senders; i++ {
 		wg.Add(1)

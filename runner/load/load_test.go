@@ -346,7 +346,7 @@ func TestConstantPacer(t *testing.T) {
 	assert.Zero(t, p.Pace(0, 0))
 	assert.Equal(t, 250*time.Millisecond, p.Pace(0, 1))
 	assert.Equal(t, 150*time.Millisecond, p.Pace(100*time.Millisecond, 1))
-	assert.Zero(t, p.Pace(time.Second, 2), "behind schedule: no wait, and no burst either")
+	assert.Zero(t, p.Pace(time.Second, 2), "behind schedule: due jobs go at once")
 	assert.Zero(t, Unpaced{}.Pace(0, 1000))
 	assert.Zero(t, ConstantPacer{}.Pace(0, 5))
 }
@@ -522,4 +522,15 @@ func TestPlanValidation(t *testing.T) {
 		assert.ErrorContains(t, err, tc.want)
 		assert.Empty(t, sqsFake.callBodies(), "nothing is sent on an invalid plan")
 	}
+}
+
+func TestRealClockPaces(t *testing.T) {
+	// 21 jobs at 100/s: the last is due 200ms after the first. Only the
+	// lower bound is tight; the upper one only catches a stuck driver.
+	start := time.Now()
+	st, err := Run(context.Background(), &fakeSQS{}, "q", Plan{Jobs: 21, TasksPerJob: 1, Rate: 100, Senders: 2}, newRecorder(), Hooks{})
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(start), 200*time.Millisecond)
+	assert.GreaterOrEqual(t, st.Elapsed, 200*time.Millisecond)
+	assert.Less(t, st.Elapsed, 30*time.Second)
 }

@@ -19,9 +19,10 @@ func (f PacerFunc) Pace(elapsed time.Duration, released uint64) time.Duration {
 }
 
 // ConstantPacer releases PerSecond jobs per second, evenly spaced: job i
-// is due at i/PerSecond. A sender that falls behind is not compensated by
-// a burst beyond the schedule; the schedule itself stays fixed, so the
-// arrival rate over the whole batch is the one asked for.
+// is due at i/PerSecond. The schedule is fixed: when the senders fall
+// behind, the jobs already due go out as soon as a sender is free and
+// pacing resumes once the schedule is met, so the rate over a batch is
+// the one asked for whenever the senders can sustain it.
 type ConstantPacer struct {
 	PerSecond float64
 }
