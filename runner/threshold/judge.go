@@ -54,6 +54,9 @@ func Judge(e *Expr, source string, cases []result.Case) []result.ThresholdResult
 			r.Observed = v
 			r.Display = FormatValue(e.Unit(), v)
 			r.Pass = e.Op.Holds(v, e.Bound)
+			if EveryRun(e.Def) {
+				judgeEveryRun(e, &cases[i], &r)
+			}
 		}
 		out = append(out, r)
 	}
@@ -62,6 +65,42 @@ func Judge(e *Expr, source string, cases []result.Case) []result.ThresholdResult
 			Error: "no case was run, so nothing could be judged"})
 	}
 	return out
+}
+
+// EveryRun reports whether a threshold on d must hold in every run rather
+// than on the median across runs. That is so for the message accounting
+// (lost, duplicates, crashes, processed, overflowed, ...): whole counts
+// that do not depend on the machine, where one run that loses a message
+// has found a bug, not noise. They are recognised by their registry
+// definition: unit Count, not machine dependent, and either no direction
+// or no tolerance for change.
+func EveryRun(d metric.Def) bool {
+	return d.Unit == metric.Count && !d.MachineDependent && (d.Better == metric.NoDirection || d.Tolerance == 0)
+}
+
+// judgeEveryRun fails r with the first run that breaches the bound.
+func judgeEveryRun(e *Expr, c *result.Case, r *result.ThresholdResult) {
+	key := e.Key()
+	measured := 0
+	for _, run := range c.Runs {
+		if _, ok := run.Metrics[key]; ok {
+			measured++
+		}
+	}
+	n := 0
+	for _, run := range c.Runs {
+		v, ok := run.Metrics[key]
+		if !ok {
+			continue
+		}
+		n++
+		if !e.Op.Holds(v, e.Bound) {
+			r.Observed = v
+			r.Pass = false
+			r.Display = fmt.Sprintf("%s (run %d of %d)", FormatValue(e.Unit(), v), n, measured)
+			return
+		}
+	}
 }
 
 func caseMedian(c *result.Case, key string) (float64, error) {

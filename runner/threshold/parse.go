@@ -19,6 +19,11 @@
 //   - On one case: the observed value is the MEDIAN, across the case's
 //     runs (repeats), of the metric's value in each run. One noisy repeat
 //     therefore cannot fail or pass a scenario on its own.
+//   - Except for the message accounting (lost, duplicates, crashes,
+//     processed, overflowed, dead_lettered, ...; see EveryRun): those
+//     must hold in EVERY run, because one run that loses a message has
+//     found a bug, not noise. The observed value is then the first
+//     breaching run's ("3 (run 2 of 3)"), or the median when all pass.
 //   - scaling(METRIC, AXIS): the cases are ordered by the axis's value
 //     (separately for each combination of the other axes' values); for
 //     each pair of consecutive values the efficiency is

@@ -166,6 +166,39 @@ func TestJudgeMedianAcrossRuns(t *testing.T) {
 	assert.Contains(t, got[2].Error, "stage.process.p99 was not measured in any of the 1 runs of c")
 }
 
+func TestJudgeAccountingHoldsInEveryRun(t *testing.T) {
+	lost, err := Parse("lost == 0")
+	require.NoError(t, err)
+	c := []result.Case{{Name: "x", Runs: []result.Run{
+		run(map[string]float64{"lost": 0}), run(map[string]float64{"lost": 3}), run(map[string]float64{"lost": 0}),
+	}}}
+	r := Judge(lost, "", c)[0]
+	assert.False(t, r.Pass, "the median is 0, but one run lost messages")
+	assert.Equal(t, 3.0, r.Observed)
+	assert.Equal(t, "3 (run 2 of 3)", r.Display)
+
+	overflowed, err := Parse("overflowed > 0")
+	require.NoError(t, err)
+	c = []result.Case{{Name: "x", Runs: []result.Run{
+		run(map[string]float64{"overflowed": 10}), run(map[string]float64{"overflowed": 12}), run(map[string]float64{"overflowed": 14}),
+	}}}
+	r = Judge(overflowed, "", c)[0]
+	assert.True(t, r.Pass)
+	assert.Equal(t, 12.0, r.Observed, "all pass: the median is shown")
+
+	// Time-based and noisy metrics stay on the median.
+	for _, name := range []string{"throughput", "tick.lag", "goroutines.max", "alloc.per_message", "heap.live.slope"} {
+		d, ok := metric.Lookup(name)
+		require.True(t, ok, name)
+		assert.False(t, EveryRun(d), name)
+	}
+	for _, name := range []string{"lost", "duplicates", "crashes", "processed", "overflowed", "dead_lettered", "failures"} {
+		d, ok := metric.Lookup(name)
+		require.True(t, ok, name)
+		assert.True(t, EveryRun(d), name)
+	}
+}
+
 func TestJudgeNoCases(t *testing.T) {
 	e, err := Parse("lost == 0")
 	require.NoError(t, err)
