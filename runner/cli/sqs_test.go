@@ -1,0 +1,121 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sqsperf/sqsperf/runner/exitcode"
+	"github.com/sqsperf/sqsperf/runner/sqsemu"
+)
+
+// lockedBuffer lets the test read output while the command writes it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestSQSServeCreatesQueuesAndStopsOnCancel(t *testing.T) {
+	var stdout, stderr lockedBuffer
+	st := &State{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		done <- Run(ctx, st, []string{"sqs", "serve", "-addr", "127.0.0.1:0",
+			"-queue", "jobs:dlq=jobs-dlq,maxReceiveCount=2,visibilityTimeout=7", "-queue", "orders.fifo"})
+	}()
+	var endpoint string
+	require.Eventually(t, func() bool {
+		if m := regexp.MustCompile(`SQS endpoint: (\S+)`).FindStringSubmatch(stdout.String()); m != nil && strings.Contains(stdout.String(), "serving") {
+			endpoint = m[1]
+			return true
+		}
+		return false
+	}, 10*time.Second, 5*time.Millisecond, "server starts: %s %s", stdout.String(), stderr.String())
+	out := stdout.String()
+	assert.Contains(t, out, "queue: "+endpoint+"/000000000000/jobs-dlq\n")
+	assert.Contains(t, out, "queue: "+endpoint+"/000000000000/jobs\n")
+	assert.Contains(t, out, "queue: "+endpoint+"/000000000000/orders.fifo\n")
+	assert.Contains(t, out, "AWS_ENDPOINT_URL_SQS="+endpoint)
+
+	c := sqsemu.NewClient(endpoint, sqsemu.DefaultRegion)
+	attrs, err := c.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: aws.String(endpoint + "/000000000000/jobs"),
+		AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameAll}})
+	require.NoError(t, err)
+	assert.Equal(t, "7", attrs.Attributes["VisibilityTimeout"])
+	assert.JSONEq(t, `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:jobs-dlq","maxReceiveCount":2}`, attrs.Attributes["RedrivePolicy"])
+
+	cancel()
+	select {
+	case err := <-done:
+		require.NoError(t, err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("serve did not stop after the context was cancelled")
+	}
+	assert.Contains(t, stdout.String(), "stopped")
+}
+
+func TestSQSServeRefusesRemoteBind(t *testing.T) {
+	for _, addr := range []string{"0.0.0.0:9324", ":9324", "192.0.2.1:9324", "example.com:9324"} {
+		var stdout, stderr bytes.Buffer
+		st := &State{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
+		err := Run(context.Background(), st, []string{"sqs", "serve", "-addr", addr})
+		require.Error(t, err, addr)
+		assert.Equal(t, exitcode.Usage, exitcode.Of(err), addr)
+		assert.Contains(t, err.Error(), "-allow-remote", addr)
+	}
+}
+
+func TestSQSServeUsageErrors(t *testing.T) {
+	cases := map[string][]string{
+		"no subcommand":  {"sqs"},
+		"unknown sub":    {"sqs", "start"},
+		"bad queue spec": {"sqs", "serve", "-addr", "127.0.0.1:0", "-queue", "jobs:maxReceiveCount=zero"},
+		"unknown option": {"sqs", "serve", "-addr", "127.0.0.1:0", "-queue", "jobs:colour=red"},
+		"bad address":    {"sqs", "serve", "-addr", "9324"},
+		"stray argument": {"sqs", "serve", "extra"},
+	}
+	for name, args := range cases {
+		t.Run(name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			st := &State{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
+			err := Run(context.Background(), st, args)
+			require.Error(t, err)
+			assert.Equal(t, exitcode.Usage, exitcode.Of(err), err.Error())
+		})
+	}
+}
+
+func TestSQSServePortInUseIsEnvironmentError(t *testing.T) {
+	srv := sqsemu.NewServer()
+	defer srv.Close()
+	var stdout, stderr bytes.Buffer
+	st := &State{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
+	err := Run(context.Background(), st, []string{"sqs", "serve", "-addr", strings.TrimPrefix(srv.URL, "http://")})
+	require.Error(t, err)
+	assert.Equal(t, exitcode.Environment, exitcode.Of(err))
+	assert.Contains(t, err.Error(), "another process uses that port")
+}
