@@ -1,0 +1,199 @@
+// Package sqsbackend provides the SQS endpoint a scenario runs against:
+// the in-process emulator (embedded, the default: ready in milliseconds,
+// no Docker, no account), LocalStack in a container started through
+// testcontainers-go, or any endpoint the AWS SDK can reach (a URL,
+// AWS_ENDPOINT_URL_SQS, profiles, real AWS). Whatever the kind, the
+// runner gets the same thing: a client, queues created with dead-letter
+// redrive, and a Close that removes what was created.
+package sqsbackend
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/sqsperf/sqsperf/runner/exitcode"
+)
+
+// Backend kinds.
+const (
+	Embedded   = "embedded"
+	LocalStack = "localstack"
+	Endpoint   = "endpoint"
+)
+
+// DefaultLocalStackImage is pinned: images from 4.15 on refuse to start
+// without an account token, and an unpinned tag would change under CI.
+const DefaultLocalStackImage = "localstack/localstack:4.14"
+
+// DefaultRegion is used when neither the config nor the environment names one.
+const DefaultRegion = "us-east-1"
+
+// Config says which backend to open.
+type Config struct {
+	// Kind is embedded (default), localstack or endpoint.
+	Kind string
+	// Endpoint is the SQS URL for the endpoint kind. Empty means the SDK's
+	// default chain: AWS_ENDPOINT_URL_SQS, AWS_ENDPOINT_URL, profiles, AWS.
+	Endpoint string
+	// Region defaults to AWS_REGION, AWS_DEFAULT_REGION, then us-east-1.
+	Region string
+	// Prefix is put before every queue name. The endpoint kind defaults to
+	// a prefix unique to this run, so that concurrent runs sharing one
+	// account never touch each other's queues.
+	Prefix string
+	// Image is the LocalStack image (default DefaultLocalStackImage).
+	Image string
+	// Getenv reads the environment (default os.Getenv).
+	Getenv func(string) string
+	// Logger receives progress (default: discarded).
+	Logger *slog.Logger
+}
+
+// Backend is an SQS endpoint ready for use.
+type Backend struct {
+	Kind     string
+	Endpoint string // base URL the client talks to ("aws" for the SDK's own resolution)
+	Region   string
+	Prefix   string
+	Client   *sqs.Client
+	// StartDuration is how long the backend took to be ready: the
+	// emulator listening, the container healthy, the endpoint answering.
+	StartDuration time.Duration
+
+	log *slog.Logger
+	// deleteOnClose is true where queues outlive the backend (a remote
+	// endpoint); the emulator and the container take their queues with them.
+	deleteOnClose bool
+	// guardExisting refuses to adopt a queue that already exists, because
+	// Close deletes what CreateQueues returned.
+	guardExisting bool
+
+	mu      sync.Mutex
+	created []string // queue URLs, in creation order
+	closers []func(context.Context) error
+	closed  bool
+}
+
+// Open starts or connects to the backend cfg names. Its errors carry
+// exitcode.Environment (or exitcode.Usage for a bad Config) and say what
+// to do next.
+func Open(ctx context.Context, cfg Config) (*Backend, error) {
+	cfg = withDefaults(cfg)
+	switch cfg.Kind {
+	case Embedded:
+		return openEmbedded(ctx, cfg)
+	case LocalStack:
+		return openLocalStack(ctx, cfg)
+	case Endpoint:
+		return openEndpoint(ctx, cfg)
+	}
+	return nil, exitcode.Errorf(exitcode.Usage, "sqs backend %q is not known: use embedded (in-process, the default), localstack (needs Docker) or endpoint (a URL or the AWS SDK's default chain)", cfg.Kind)
+}
+
+func withDefaults(cfg Config) Config {
+	cfg.Kind = strings.ToLower(strings.TrimSpace(cfg.Kind))
+	if cfg.Kind == "" {
+		cfg.Kind = Embedded
+	}
+	if cfg.Getenv == nil {
+		cfg.Getenv = os.Getenv
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Region == "" {
+		cfg.Region = firstNonEmpty(cfg.Getenv("AWS_REGION"), cfg.Getenv("AWS_DEFAULT_REGION"), DefaultRegion)
+	}
+	if cfg.Image == "" {
+		cfg.Image = DefaultLocalStackImage
+	}
+	return cfg
+}
+
+func firstNonEmpty(vals ...string) string {
+	for _, v := range vals {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func (b *Backend) onClose(f func(context.Context) error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.closers = append(b.closers, f)
+}
+
+// Close deletes every queue this backend created (where queues outlive
+// it), then stops the emulator or terminates the container and releases
+// connections. Calling it again does nothing.
+func (b *Backend) Close(ctx context.Context) error {
+	if b == nil {
+		return nil
+	}
+	b.mu.Lock()
+	if b.closed {
+		b.mu.Unlock()
+		return nil
+	}
+	b.closed = true
+	created, closers := b.created, b.closers
+	b.created, b.closers = nil, nil
+	b.mu.Unlock()
+
+	var errs []error
+	if b.deleteOnClose && b.Client != nil {
+		for i := len(created) - 1; i >= 0; i-- {
+			if err := deleteQueue(ctx, b.Client, created[i]); err != nil {
+				errs = append(errs, err)
+			}
+		}
+	}
+	for i := len(closers) - 1; i >= 0; i-- {
+		if err := closers[i](ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return exitcode.Wrap(exitcode.Environment, fmt.Errorf("sqs backend %s: cleaning up: %w", b.Kind, errors.Join(errs...)))
+	}
+	return nil
+}
+
+// newHTTPClient is the SDK's own buildable client (so the config loader
+// can still add AWS_CA_BUNDLE's roots to it) with more idle connections,
+// as many pollers share one client, and a handle to close them: idle
+// keep-alive connections are goroutines that would outlive Close.
+func newHTTPClient() (*awshttp.BuildableClient, func(context.Context) error) {
+	var mu sync.Mutex
+	var transports []*http.Transport
+	c := awshttp.NewBuildableClient().WithTransportOptions(func(tr *http.Transport) {
+		tr.MaxIdleConns = 1024
+		tr.MaxIdleConnsPerHost = 1024
+		// Every copy the loader derives builds its own transport through
+		// this option; remember each so that all of them get closed.
+		mu.Lock()
+		transports = append(transports, tr)
+		mu.Unlock()
+	})
+	return c, func(context.Context) error {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, tr := range transports {
+			tr.CloseIdleConnections()
+		}
+		return nil
+	}
+}
