@@ -352,6 +352,9 @@ func decodeLeaf(f *field, n *yaml.Node, s *Scenario) error {
 		if err != nil {
 			return err
 		}
+		if v > 1 && !strings.HasSuffix(text, "%") {
+			return fmt.Errorf("%s is more than 1 (100%%): write %s%% for a percentage, or a fraction such as 0.2", text, text)
+		}
 		*f.ref(s).(*float64) = v
 	default:
 		return fmt.Errorf("cannot be set here")

@@ -195,12 +195,13 @@ type LoadSpec struct {
 	Jobs int
 	// TasksPerJob is the number of download tasks in each job. Default 4, 1..1000.
 	TasksPerJob int
-	// Batches splits Jobs into this many batches (see BatchSizes). The
-	// runner waits for each batch to drain, samples a quiet point (GC,
-	// live heap, goroutines), then pauses BatchInterval. Default 1.
+	// Batches splits Jobs into this many batches (see BatchSizes). Before
+	// sending the next batch the runner waits for the previous one to
+	// drain and samples a quiet point (GC, live heap, goroutines).
+	// Default 1.
 	Batches int
-	// BatchInterval is the pause after a batch drained before the next
-	// one is sent. Default 0.
+	// BatchInterval is the pause between the end of one batch's sending
+	// and the next batch (which also waits for the drain). Default 0.
 	BatchInterval time.Duration
 	// Rate is the arrival rate of jobs per second within a batch; 0 sends
 	// as fast as the senders can. Default 0.
