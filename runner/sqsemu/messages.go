@@ -393,6 +393,7 @@ func (h *Handler) receiveMessage(ri *requestInfo, body []byte) (any, *apiError) 
 func (h *Handler) waitAndTake(ri *requestInfo, q *queue, max int, visibility, wait time.Duration) ([]delivery, *apiError) {
 	var expired chan struct{}
 	var expiry Timer
+	var woken *waiter // woken by the queue, not yet accounted for
 	defer func() {
 		if expiry != nil {
 			expiry.Stop()
@@ -409,6 +410,10 @@ func (h *Handler) waitAndTake(ri *requestInfo, q *queue, max int, visibility, wa
 			}
 		}
 		q.mu.Lock()
+		if woken != nil {
+			q.resumeLocked(woken)
+			woken = nil
+		}
 		if q.deleted {
 			q.mu.Unlock()
 			return nil, errQueueDoesNotExist()
@@ -426,7 +431,7 @@ func (h *Handler) waitAndTake(ri *requestInfo, q *queue, max int, visibility, wa
 		done := len(got) > 0 || wait <= 0 || isClosed(expired) || h.closed.Load() || ri.ctx.Err() != nil
 		var w *waiter
 		if !done && len(moved) == 0 {
-			w = q.addWaiterLocked()
+			w = q.addWaiterLocked(max)
 		}
 		q.mu.Unlock()
 		if len(moved) > 0 {
@@ -445,6 +450,7 @@ func (h *Handler) waitAndTake(ri *requestInfo, q *queue, max int, visibility, wa
 		}
 		select {
 		case <-w.ch:
+			woken = w
 			continue
 		case <-expired:
 		case <-ri.ctx.Done():
@@ -705,7 +711,7 @@ func (q *queue) changeVisibilityLocked(handle string, timeout *int, now time.Tim
 		if q.cfg.fifo {
 			q.releaseGroupLocked(m.groupID)
 		}
-		q.wakeLocked(1)
+		q.wakeLocked()
 		return nil
 	}
 	q.inflight.fix(m)

@@ -60,6 +60,7 @@ type dedupEntry struct {
 }
 
 type waiter struct {
+	max      int // messages it will take when woken
 	ch       chan struct{}
 	elem     *list.Element
 	signaled bool
@@ -95,7 +96,8 @@ type queue struct {
 	dedupOrder []string
 	seq        uint64
 
-	waiters list.List
+	waiters  list.List
+	promised int // messages that woken, not yet running receivers will take
 
 	timer   Timer
 	timerAt time.Time
@@ -185,7 +187,7 @@ func (q *queue) releaseGroupLocked(groupID string) {
 	g.inflight--
 	if g.inflight == 0 {
 		if len(g.visible) > 0 {
-			q.wakeLocked(len(g.visible))
+			q.wakeLocked()
 		} else if !g.listed {
 			delete(q.groups, groupID)
 		}
@@ -213,7 +215,7 @@ func (q *queue) enqueueLocked(m *message, delay time.Duration, now time.Time) {
 		return
 	}
 	q.makeVisibleLocked(m)
-	q.wakeLocked(1)
+	q.wakeLocked()
 }
 
 // advanceLocked applies everything due by now: ended visibility
@@ -250,7 +252,7 @@ func (q *queue) advanceLocked(now time.Time) {
 		q.dedupOrder = q.dedupOrder[1:]
 	}
 	if woken > 0 {
-		q.wakeLocked(woken)
+		q.wakeLocked()
 	}
 }
 
@@ -308,27 +310,39 @@ func (q *queue) stopTimerLocked() {
 
 // --- waiting receivers ---
 
-func (q *queue) addWaiterLocked() *waiter {
-	w := &waiter{ch: make(chan struct{}, 1)}
+func (q *queue) addWaiterLocked(max int) *waiter {
+	w := &waiter{max: max, ch: make(chan struct{}, 1)}
 	w.elem = q.waiters.PushBack(w)
 	return w
 }
 
-// wakeLocked wakes up to n parked receivers, oldest first: one per
-// message that became available, rather than every receiver at once.
-func (q *queue) wakeLocked(n int) {
-	for ; n > 0; n-- {
+// wakeLocked wakes parked receivers, oldest first, until those woken
+// and not yet back will together take every visible message: a batch of
+// ten wakes one receiver that takes ten, not ten receivers.
+func (q *queue) wakeLocked() {
+	for q.nVisible > q.promised {
 		e := q.waiters.Front()
 		if e == nil {
 			return
 		}
-		w := q.waiters.Remove(e).(*waiter)
-		w.signaled = true
-		w.ch <- struct{}{}
+		q.signalLocked(q.waiters.Remove(e).(*waiter))
 	}
 }
 
-func (q *queue) wakeAllLocked() { q.wakeLocked(q.waiters.Len()) }
+func (q *queue) signalLocked(w *waiter) {
+	w.signaled = true
+	q.promised += w.max
+	w.ch <- struct{}{}
+}
+
+func (q *queue) wakeAllLocked() {
+	for e := q.waiters.Front(); e != nil; e = q.waiters.Front() {
+		q.signalLocked(q.waiters.Remove(e).(*waiter))
+	}
+}
+
+// resumeLocked is called by a woken receiver once it holds the lock again.
+func (q *queue) resumeLocked(w *waiter) { q.promised -= w.max }
 
 // leaveLocked parks out a waiter that stops waiting. If it had been woken
 // for a message it will not take, the wake-up passes to the next one.
@@ -337,9 +351,8 @@ func (q *queue) leaveLocked(w *waiter) {
 		q.waiters.Remove(w.elem)
 		return
 	}
-	if q.nVisible > 0 {
-		q.wakeLocked(1)
-	}
+	q.resumeLocked(w)
+	q.wakeLocked()
 }
 
 // --- receiving ---
