@@ -159,14 +159,13 @@ func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) re
 		cmp.Baseline, cmp.Current = median(bs), median(cs)
 		var zeroBase bool
 		cmp.Change, zeroBase = relativeChange(cmp.Baseline, cmp.Current)
-		if zeroBase {
-			cmp.Note = "baseline median is 0, so the change is not relative; "
-		}
-
 		if isExactCount(c.def, c.tolerance) && !c.info {
 			exactCheck(&cmp, bs, cs)
 			comps = append(comps, cmp)
 			continue
+		}
+		if zeroBase {
+			cmp.Note = "baseline median is 0, so the change is not relative; "
 		}
 
 		u := uTest(bs, cs, opt.Alpha)
@@ -174,7 +173,7 @@ func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) re
 		switch {
 		case c.info:
 			cmp.Verdict = Info
-			cmp.Note += c.infoWhy + fmt.Sprintf(" (uncorrected p=%.3g)", u.P)
+			cmp.Note += c.infoWhy + fmt.Sprintf("; uncorrected p=%.3g", u.P)
 		case len(bs) < need || len(cs) < need || minPValue(len(bs), len(cs)) > opt.Alpha/float64(family):
 			cmp.Verdict = Warning
 			cmp.Note += fmt.Sprintf("too few samples to judge: need %d per side for p<=%g with %s, have %d in the baseline and %d in this run; raise the number of repeats",
@@ -222,7 +221,7 @@ func decide(cmp *result.Comparison, better metric.Better, significant bool, alph
 	switch {
 	case !significant:
 		cmp.Verdict = Unchanged
-		cmp.Note += fmt.Sprintf("not significant (p=%.3g > %g after %s)", cmp.P, alpha, familyWords(family))
+		cmp.Note += fmt.Sprintf("not significant: p=%.3g > %g after %s", cmp.P, alpha, familyWords(family))
 	case !beyond:
 		cmp.Verdict = Unchanged
 		cmp.Note += fmt.Sprintf("significant but within the %.0f%% tolerance", 100*cmp.Tolerance)
@@ -246,6 +245,8 @@ func isExactCount(d metric.Def, tolerance float64) bool {
 // lost messages, which is the opposite of what a tally is for.
 func exactCheck(cmp *result.Comparison, base, cur []float64) {
 	baseMax, curMax := maxOf(base), maxOf(cur)
+	// There is no p-value; 0 says "certain" for a change of a tally and 1
+	// "no evidence of one" otherwise, so a p column still reads right.
 	cmp.P = 0
 	switch {
 	case curMax > baseMax:
@@ -256,6 +257,7 @@ func exactCheck(cmp *result.Comparison, base, cur []float64) {
 		cmp.Note += fmt.Sprintf("exact count: this run's worst is %g, below the baseline's worst %g", curMax, baseMax)
 	default:
 		cmp.Verdict = Unchanged
+		cmp.P = 1
 		cmp.Note += "exact count: no rise above the baseline's worst"
 	}
 }

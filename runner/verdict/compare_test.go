@@ -370,3 +370,17 @@ func TestCompareFamilyCountsOnlyMetricsMeasuredOnBothSides(t *testing.T) {
 	assert.Equal(t, Regression, got["cpu.per_message"].Verdict, got["cpu.per_message"].Note)
 	assert.Len(t, got, 2)
 }
+
+func TestExactCheckPValues(t *testing.T) {
+	cmp := result.Comparison{}
+	exactCheck(&cmp, []float64{0, 1}, []float64{1, 0})
+	assert.Equal(t, Unchanged, cmp.Verdict)
+	assert.Equal(t, 1.0, cmp.P)
+	cmp = result.Comparison{}
+	exactCheck(&cmp, []float64{0, 1}, []float64{0, 2})
+	assert.Equal(t, Regression, cmp.Verdict)
+	assert.Equal(t, 0.0, cmp.P)
+	cmp = result.Comparison{}
+	exactCheck(&cmp, []float64{3}, []float64{0})
+	assert.Equal(t, Improvement, cmp.Verdict)
+}
