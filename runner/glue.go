@@ -73,10 +73,11 @@ func distribution(d scenario.Dist) service.Distribution {
 }
 
 // newFaultInjector returns an SQS client whose calls pass through the
-// scenario's fault injection, or nil when no fault is configured. Only the
+// scenario's fault injection, and the injector to read its counts from, or
+// nils when no fault is configured. Only the
 // service uses it: the load driver and the runner's own accounting talk to
 // SQS directly, so a fault can never be mistaken for a lost message.
-func newFaultInjector(f scenario.SQSFaults, base *sqs.Client) *sqs.Client {
+func newFaultInjector(f scenario.SQSFaults, base *sqs.Client) (*sqs.Client, *fault.Transport) {
 	cfg := fault.Config{
 		ThrottleRate: f.ThrottleRate,
 		ErrorRate:    f.ErrorRate,
@@ -87,16 +88,15 @@ func newFaultInjector(f scenario.SQSFaults, base *sqs.Client) *sqs.Client {
 		Seed:         f.Seed,
 	}
 	if !cfg.Enabled() {
-		return nil
+		return nil, nil
 	}
 	opts := base.Options()
 	var inner http.RoundTripper = http.DefaultTransport
 	if hc, ok := opts.HTTPClient.(*http.Client); ok && hc.Transport != nil {
 		inner = hc.Transport
 	}
-	return sqs.New(opts, func(o *sqs.Options) {
-		o.HTTPClient = &http.Client{Transport: fault.New(inner, cfg)}
-	})
+	tr := fault.New(inner, cfg)
+	return sqs.New(opts, func(o *sqs.Options) { o.HTTPClient = &http.Client{Transport: tr} }), tr
 }
 
 // crashPlan kills the service once a share of the tasks is processed.

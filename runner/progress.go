@@ -1,13 +1,17 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"sync"
 	"time"
 
 	"github.com/sqsperf/sqsperf/runner/collect"
+	"github.com/sqsperf/sqsperf/runner/monitor"
 	"github.com/sqsperf/sqsperf/runner/result"
+	"github.com/sqsperf/sqsperf/runner/scenario"
+	"github.com/sqsperf/sqsperf/runner/sqsbackend"
 )
 
 // sampleEvery is the period of the runner's own throughput samples (the
@@ -46,7 +50,7 @@ func (p *progress) phase(name string) {
 // follow samples the collector until the returned stop function is
 // called: it feeds the throughput sampler and, on a terminal, redraws the
 // progress line.
-func (p *progress) follow(c *collect.Collector, start time.Time, s *throughputSampler) (stop func()) {
+func (p *progress) follow(c *collect.Collector, start time.Time, expected int, s *throughputSampler) (stop func()) {
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -63,7 +67,9 @@ func (p *progress) follow(c *collect.Collector, start time.Time, s *throughputSa
 				s.sample(now)
 				if p.w != nil && p.interactive {
 					p.mu.Lock()
-					fmt.Fprintf(p.w, "\r\033[K%s: %s", p.label, collect.FormatProgress(p.current, c.Progress(), now.Sub(start)))
+					pr := c.Progress()
+					pr.Expected = expected
+					fmt.Fprintf(p.w, "\r\033[K%s: %s", p.label, collect.FormatProgress(p.current, pr, now.Sub(start)))
 					p.mu.Unlock()
 				}
 			}
@@ -155,4 +161,21 @@ func (s *throughputSampler) recoveryAfter(killedAt time.Time) (time.Duration, bo
 		}
 	}
 	return 0, false
+}
+
+// startMonitor shows the live queue monitor during the load when asked
+// for on an interactive terminal; the returned function stops it.
+func startMonitor(ctx context.Context, opt Options, api monitor.API, q sqsbackend.Queues, sc *scenario.Scenario) (stop func()) {
+	if !opt.Monitor || !opt.Interactive || opt.Progress == nil {
+		return func() {}
+	}
+	m := monitor.New(opt.Progress, api, map[string]string{
+		sc.SQS.Queues.Jobs:       q.Jobs,
+		sc.SQS.Queues.Tasks:      q.Tasks,
+		sc.SQS.Queues.DeadLetter: q.DeadLetter,
+	}, monitor.Options{Interactive: true, Title: sc.Name})
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = m.Run(ctx) }()
+	return func() { cancel(); <-done }
 }

@@ -73,7 +73,11 @@ func (h *serviceHandle) kill() {
 // runOnce is one repeat of one case on a fresh backend and service.
 func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label string, opt Options) (result.Run, error) {
 	run := result.Run{Repeat: repeat, Started: time.Now().UTC(), Metrics: map[string]float64{}}
-	prog := newProgress(opt.Progress, opt.Interactive, label)
+	progressOut := opt.Progress
+	if opt.Monitor && opt.Interactive {
+		progressOut = nil // the monitor owns the terminal
+	}
+	prog := newProgress(progressOut, opt.Interactive, label)
 	defer prog.finish()
 
 	prog.phase("backend")
@@ -98,8 +102,9 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 	}
 
 	var client service.SQSAPI = b.Client
-	if f := newFaultInjector(sc.Faults.SQS, b.Client); f != nil {
-		client = f
+	faulty, faults := newFaultInjector(sc.Faults.SQS, b.Client)
+	if faulty != nil {
+		client = faulty
 	}
 
 	obs := &switchObserver{}
@@ -140,7 +145,7 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 		if _, err := load.Run(runCtx, b.Client, queues.Jobs, plan, warm, load.Hooks{}); err != nil {
 			return run, fmt.Errorf("warm-up load: %w", err)
 		}
-		if !waitDone(runCtx, warm, nil) {
+		if !waitDone(runCtx, warm, closed, nil) {
 			run.Errors = append(run.Errors, "warm-up did not drain before the timeout")
 		}
 	}
@@ -165,8 +170,10 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 	costBefore := collect.CostSnapshot()
 	start := time.Now()
 	prog.phase("load")
+	stopMonitor := startMonitor(runCtx, opt, b.Client, queues, sc)
+	defer stopMonitor()
 	sampler := newThroughputSampler(coll, start)
-	stopProgress := prog.follow(coll, start, sampler)
+	stopProgress := prog.follow(coll, start, sc.Load.Jobs*sc.Load.TasksPerJob, sampler)
 
 	crash := newCrashPlan(sc.Faults.Crash, sc.Load.Jobs*sc.Load.TasksPerJob)
 	hooks := load.Hooks{
@@ -175,40 +182,40 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 				return nil
 			}
 			// The quiet point after the previous batch: drained, then a GC.
-			waitDone(ctx, coll, nil)
+			waitDone(ctx, coll, closed, nil)
 			probes.MarkBatch(batch - 1)
 			return nil
 		},
 	}
-	loadErr := make(chan error, 1)
+	loadDone := make(chan struct{})
+	var loadErr error
 	go func() {
-		_, err := load.Run(runCtx, b.Client, queues.Jobs, loadPlan(sc, ""), coll, hooks)
-		loadErr <- err
+		defer close(loadDone)
+		_, loadErr = load.Run(runCtx, b.Client, queues.Jobs, loadPlan(sc, ""), coll, hooks)
 	}()
 
 	var crashErr error
-	drained := waitDone(runCtx, coll, func() {
-		if crash.due(coll.Progress()) {
-			svc.kill()
-			crash.killedAt = time.Now()
-			if !sc.Faults.Crash.Restart {
-				svc = nil
-				return
-			}
-			svc, crashErr = startService(ctx, client, svcCfg)
-			if crashErr != nil {
-				svc = nil
-			}
+	drained := waitDone(runCtx, coll, loadDone, func() {
+		if !crash.due(coll.Progress()) {
+			return
+		}
+		svc.kill()
+		crash.killedAt = time.Now()
+		if !sc.Faults.Crash.Restart {
+			svc = nil
+			return
+		}
+		svc, crashErr = startService(ctx, client, svcCfg)
+		if crashErr != nil {
+			svc = nil
 		}
 	})
-	if err := <-loadErr; err != nil && !errors.Is(err, context.DeadlineExceeded) {
-		run.Errors = append(run.Errors, "load: "+err.Error())
+	<-loadDone
+	if loadErr != nil && !errors.Is(loadErr, context.DeadlineExceeded) {
+		run.Errors = append(run.Errors, "load: "+loadErr.Error())
 	}
 	if crashErr != nil {
 		run.Errors = append(run.Errors, "restarting the service after the injected crash: "+crashErr.Error())
-	}
-	if drained {
-		drained = waitDone(runCtx, coll, nil) // the load may have finished after the last check
 	}
 	end := time.Now()
 	costAfter := collect.CostSnapshot()
@@ -249,6 +256,11 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 			run.Errors = append(run.Errors, "throughput did not recover to half its pre-crash rate before the run ended")
 		}
 	}
+	if faults != nil {
+		c := faults.Counts()
+		run.Metrics["faults.injected"] = float64(c.Throttled + c.Errors + c.Timeouts + c.Dropped + c.Delayed)
+		run.Metrics["faults.calls"] = float64(c.Calls)
+	}
 	run.Accounting = acct
 	run.Series = append(summary.Series, sampler.series()...)
 	run.Batches = summary.Batches
@@ -265,21 +277,30 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 	return run, nil
 }
 
-// waitDone polls until every sent message is accounted for, calling tick
-// on each poll. It returns false when ctx ends first.
-func waitDone(ctx context.Context, c *collect.Collector, tick func()) bool {
+// closed is a channel that is always ready: "the load has finished" for
+// waits that start after it did.
+var closed = func() chan struct{} { c := make(chan struct{}); close(c); return c }()
+
+// waitDone polls until the load has finished (loadDone is closed) and
+// every message sent is accounted for, calling tick on each poll. It
+// returns false when ctx ends first.
+func waitDone(ctx context.Context, c *collect.Collector, loadDone <-chan struct{}, tick func()) bool {
 	t := time.NewTicker(drainPoll)
 	defer t.Stop()
 	for {
 		if tick != nil {
 			tick()
 		}
-		if c.Done() {
-			return true
+		select {
+		case <-loadDone:
+			if c.Done() {
+				return true
+			}
+		default:
 		}
 		select {
 		case <-ctx.Done():
-			return c.Done()
+			return false
 		case <-t.C:
 		}
 	}

@@ -41,6 +41,9 @@ type Options struct {
 	Getenv func(string) string
 	// Logger receives the service's and backend's logs; nil discards them.
 	Logger *slog.Logger
+	// Monitor shows the live queue view on Progress during the load
+	// instead of the progress line (interactive terminals only).
+	Monitor bool
 	// ProfileDir is where profiles are written when the scenario asks for
 	// them; empty disables profiles.
 	ProfileDir string

@@ -32,6 +32,7 @@ type runFlags struct {
 	verbose     bool
 	profiles    bool
 	benchOutput string
+	monitor     bool
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -46,6 +47,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.strict, "strict-machine", false, "judge time-based metrics even against a baseline from another kind of machine")
 	fs.BoolVar(&f.verbose, "v", false, "log the service's and backend's messages to stderr")
 	fs.BoolVar(&f.profiles, "profiles", true, "write the profiles a scenario asks for next to its report")
+	fs.BoolVar(&f.monitor, "monitor", false, "show the live queue monitor during the load (on a terminal)")
 	fs.StringVar(&f.benchOutput, "bench", "", "also write results in Go benchmark format to `FILE` (for benchstat)")
 }
 
@@ -62,6 +64,7 @@ func (f *runFlags) options(st *State) runner.Options {
 		Progress:    st.Stderr,
 		Interactive: st.Interactive,
 		Getenv:      st.Getenv,
+		Monitor:     f.monitor,
 	}
 	if f.verbose {
 		opt.Logger = slog.New(slog.NewTextHandler(st.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))

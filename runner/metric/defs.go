@@ -53,6 +53,14 @@ func init() {
 	def(Def{Name: "recovery", Unit: Duration, Better: LowerIsBetter, MachineDependent: true, Tolerance: 0.30,
 		Help: "after an injected crash or fault: time until throughput was back to half its pre-fault rate"})
 
+	// Fault injection (issue: reliability): how much the scenario's faults
+	// actually hit, so a fault scenario that injected nothing cannot pass
+	// unnoticed.
+	def(Def{Name: "faults.injected", Unit: Count, Better: NoDirection,
+		Help: "SQS calls of the service that met an injected fault (throttle, 500, timeout, dropped answer, added latency)"})
+	def(Def{Name: "faults.calls", Unit: Count, Better: NoDirection,
+		Help: "SQS calls of the service that went through the fault injector"})
+
 	// Backend.
 	def(Def{Name: "backend.start", Unit: Duration, Better: LowerIsBetter, MachineDependent: true, Tolerance: 0.50,
 		Help: "time for the SQS backend to be ready"})
