@@ -174,7 +174,7 @@ func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) re
 		case c.info:
 			cmp.Verdict = Info
 			cmp.Note += c.infoWhy + fmt.Sprintf("; uncorrected p=%.3g", u.P)
-		case len(bs) < need || len(cs) < need || minPValue(len(bs), len(cs)) > opt.Alpha/float64(family):
+		case min(len(bs), len(cs)) < opt.MinSamples || minPValue(len(bs), len(cs)) > opt.Alpha/float64(max(family, 1)):
 			cmp.Verdict = Warning
 			cmp.Note += fmt.Sprintf("too few samples to judge: need %d per side for p<=%g with %s, have %d in the baseline and %d in this run; raise the number of repeats",
 				need, opt.Alpha, familyWords(family), len(bs), len(cs))

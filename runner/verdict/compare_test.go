@@ -384,3 +384,15 @@ func TestExactCheckPValues(t *testing.T) {
 	exactCheck(&cmp, []float64{3}, []float64{0})
 	assert.Equal(t, Improvement, cmp.Verdict)
 }
+
+func TestCompareUnequalSampleSizes(t *testing.T) {
+	// 10 baseline runs and 4 current ones: the smallest p is 2/C(14,4) = 0.002 <= 0.02/4,
+	// so a clear slowdown is judged rather than warned about.
+	base := FromCase("s", "", testFP, caseOf("s", gates(10, 100e-6, 80, 8000, 1000)))
+	got := byMetric(t, Compare(base, caseOf("s", gates(4, 150e-6, 80, 8000, 1000)), testFP, Options{}))
+	assert.Equal(t, Regression, got["cpu.per_message"].Verdict, got["cpu.per_message"].Note)
+	// 10 and 2: 2/C(12,2) = 0.03 can never reach it.
+	got = byMetric(t, Compare(base, caseOf("s", gates(2, 150e-6, 80, 8000, 1000)), testFP, Options{}))
+	assert.Equal(t, Warning, got["cpu.per_message"].Verdict)
+	assert.Contains(t, got["cpu.per_message"].Note, "have 10 in the baseline and 2 in this run")
+}
