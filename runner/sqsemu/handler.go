@@ -18,7 +18,6 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -164,13 +163,27 @@ func (h *Handler) queueFromURL(raw string) (*queue, *apiError) {
 	if raw == "" {
 		return nil, errMissingParameter("QueueUrl")
 	}
+	// Only the path matters: scheme://host[:port]/ACCOUNT/NAME, or the
+	// path alone. Parsed by hand: this runs on every message request.
 	path := raw
-	if u, err := url.Parse(raw); err == nil && u.Path != "" {
-		path = u.Path
+	if _, rest, ok := strings.Cut(raw, "://"); ok {
+		path = ""
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			path = rest[i:]
+		}
 	}
-	segments := strings.Split(strings.Trim(path, "/"), "/")
-	name := segments[len(segments)-1]
-	if len(segments) >= 2 && segments[len(segments)-2] != DefaultAccount {
+	if i := strings.IndexAny(path, "?#"); i >= 0 {
+		path = path[:i]
+	}
+	path = strings.Trim(path, "/")
+	name, account := path, ""
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		name, account = path[i+1:], path[:i]
+		if j := strings.LastIndexByte(account, '/'); j >= 0 {
+			account = account[j+1:]
+		}
+	}
+	if account != "" && account != DefaultAccount {
 		return nil, errQueueDoesNotExist()
 	}
 	q := h.lookup(name)
