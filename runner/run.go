@@ -35,6 +35,20 @@ func (s *switchObserver) Observe(e service.Event) {
 	}
 }
 
+// runtimeProbe is what a run needs of the probes; noProbe stands in when
+// they are disabled to measure their own overhead.
+type runtimeProbe interface {
+	MarkBatch(batch int)
+	Stop() probe.Summary
+}
+
+type noProbe struct{}
+
+func (noProbe) MarkBatch(int)       {}
+func (noProbe) Stop() probe.Summary { return probe.Summary{} }
+
+var _ runtimeProbe = (*probe.Probe)(nil)
+
 // serviceHandle is one running instance of the service.
 type serviceHandle struct {
 	svc    *service.Service
@@ -158,14 +172,17 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 	if err != nil {
 		return run, err
 	}
-	probes := probe.Start(runCtx, probe.Config{
-		Queues: map[string]string{
-			sc.SQS.Queues.Jobs:       queues.Jobs,
-			sc.SQS.Queues.Tasks:      queues.Tasks,
-			sc.SQS.Queues.DeadLetter: queues.DeadLetter,
-		},
-		SQS: b.Client,
-	})
+	var probes runtimeProbe = noProbe{}
+	if !opt.DisableProbes {
+		probes = probe.Start(runCtx, probe.Config{
+			Queues: map[string]string{
+				sc.SQS.Queues.Jobs:       queues.Jobs,
+				sc.SQS.Queues.Tasks:      queues.Tasks,
+				sc.SQS.Queues.DeadLetter: queues.DeadLetter,
+			},
+			SQS: b.Client,
+		})
+	}
 	runtime.GC()
 	costBefore := collect.CostSnapshot()
 	start := time.Now()

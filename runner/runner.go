@@ -44,6 +44,9 @@ type Options struct {
 	// Monitor shows the live queue view on Progress during the load
 	// instead of the progress line (interactive terminals only).
 	Monitor bool
+	// DisableProbes runs without the runtime and queue probes: only to
+	// measure what the probes cost (BenchmarkProbeOverhead).
+	DisableProbes bool
 	// ProfileDir is where profiles are written when the scenario asks for
 	// them; empty disables profiles.
 	ProfileDir string
