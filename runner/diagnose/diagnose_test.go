@@ -55,6 +55,19 @@ func TestSchedulerEvidenceAndAdvice(t *testing.T) {
 	assert.Contains(t, f.Advice[1], "saturated")
 }
 
+func TestLateTicksWithoutGoBacklogBlameTheMachine(t *testing.T) {
+	m := map[string]float64{
+		"sched.latency.over_10ms": 0.001,
+		"tick.lag.over_100ms":     0.08,
+		"cpu.per_message":         0.0001,
+		"stage.process.mean":      0.010,
+	}
+	fs := Diagnose(m, nil, Context{CPUUtilization: 0.05})
+	require.Equal(t, []string{Scheduler, IO}, categories(fs), "the machine's starvation does not hide real I/O waits")
+	assert.Contains(t, fs[0].Summary, "starved of CPU by the machine")
+	assert.Equal(t, "tick.lag.over_100ms = 8.0% > 5.0% (red zone)", fs[0].Evidence[0])
+}
+
 func TestGCPauseNeedsEnoughCycles(t *testing.T) {
 	m := map[string]float64{"gc.pause.p99": 0.050, "gc.cycles": GCMinCyclesForPause - 1}
 	assert.Equal(t, []string{None}, categories(Diagnose(m, nil, Context{})))

@@ -129,8 +129,14 @@ func categories(fs []result.Finding) []string {
 	return out
 }
 
-func logFindings(t *testing.T, fs []result.Finding) {
+func logFindings(t *testing.T, fs []result.Finding, m map[string]float64) {
 	t.Helper()
+	for _, k := range []string{"sched.latency.over_10ms", "tick.lag.over_100ms", "gc.cpu_fraction", "gc.cycles", "gc.pause.p99",
+		"stage.dispatch_wait.p50", "stage.process.p50", "cpu.per_message"} {
+		if v, ok := m[k]; ok {
+			t.Logf("  %s = %.4g", k, v)
+		}
+	}
 	for _, f := range fs {
 		t.Logf("%s: %s", f.Category, f.Summary)
 		for _, e := range f.Evidence {
@@ -143,8 +149,9 @@ func TestProvokedScheduler(t *testing.T) {
 	procs := runtime.GOMAXPROCS(0)
 	p := probe.Start(context.Background(), probe.Config{})
 	m, c := poolRun{workers: 16 * procs, queue: 10000, tasks: 100 * procs, task: func() { spin(4) }}.measure(t)
-	fs := Diagnose(withProbe(m, p.Stop()), nil, c)
-	logFindings(t, fs)
+	m = withProbe(m, p.Stop())
+	fs := Diagnose(m, nil, c)
+	logFindings(t, fs, m)
 	assert.Contains(t, categories(fs), Scheduler)
 	f := fs[0]
 	assert.Equal(t, Scheduler, f.Category, "scheduler comes first: it explains the rest")
@@ -178,8 +185,9 @@ func TestProvokedGC(t *testing.T) {
 	}}.measure(t)
 	sum := p.Stop()
 	runtime.KeepAlive(live)
-	fs := Diagnose(withProbe(m, sum), nil, c)
-	logFindings(t, fs)
+	m = withProbe(m, sum)
+	fs := Diagnose(m, nil, c)
+	logFindings(t, fs, m)
 	assert.Contains(t, categories(fs), GC)
 }
 
@@ -200,7 +208,7 @@ func TestProvokedLeak(t *testing.T) {
 	sum := p.Stop()
 	runtime.KeepAlive(retained)
 	fs := Diagnose(sum.Metrics, sum.Batches, Context{GOMAXPROCS: runtime.GOMAXPROCS(0)})
-	logFindings(t, fs)
+	logFindings(t, fs, sum.Metrics)
 	require.Contains(t, categories(fs), Leak)
 	for _, f := range fs {
 		if f.Category == Leak {
@@ -213,8 +221,9 @@ func TestProvokedBackpressure(t *testing.T) {
 	p := probe.Start(context.Background(), probe.Config{})
 	// Two workers, a long internal queue, fed all at once.
 	m, c := poolRun{workers: 2, queue: 1000, tasks: 200, task: func() { time.Sleep(5 * time.Millisecond) }}.measure(t)
-	fs := Diagnose(withProbe(m, p.Stop()), nil, c)
-	logFindings(t, fs)
+	m = withProbe(m, p.Stop())
+	fs := Diagnose(m, nil, c)
+	logFindings(t, fs, m)
 	assert.Contains(t, categories(fs), Backpressure)
 }
 
@@ -223,8 +232,9 @@ func TestProvokedIO(t *testing.T) {
 	// Eight workers waiting on a slow "downstream", offered less than they
 	// can take: nothing queues, the CPU idles.
 	m, c := poolRun{workers: 8, queue: 8, tasks: 250, spacing: 3 * time.Millisecond, task: func() { time.Sleep(10 * time.Millisecond) }}.measure(t)
-	fs := Diagnose(withProbe(m, p.Stop()), nil, c)
-	logFindings(t, fs)
+	m = withProbe(m, p.Stop())
+	fs := Diagnose(m, nil, c)
+	logFindings(t, fs, m)
 	assert.Contains(t, categories(fs), IO)
 	assert.NotContains(t, categories(fs), Backpressure)
 }
@@ -241,8 +251,9 @@ func TestProvokedNone(t *testing.T) {
 		p.MarkBatch(batch)
 	}
 	sum := p.Stop()
-	fs := Diagnose(withProbe(m, sum), sum.Batches, c)
-	logFindings(t, fs)
+	m = withProbe(m, sum)
+	fs := Diagnose(m, sum.Batches, c)
+	logFindings(t, fs, m)
 	require.Len(t, fs, 1)
 	assert.Equal(t, None, fs[0].Category)
 	assert.NotEmpty(t, fs[0].Evidence)
