@@ -29,7 +29,14 @@ type chartSeries struct {
 	Values []*float64 `json:"values"`
 	Points bool       `json:"points,omitempty"` // markers only, no line
 	Dash   bool       `json:"dash,omitempty"`
+	// Hidden series start switched off (a click on the legend shows
+	// them): in a chart of many queues, the ones that stayed empty are
+	// noise that hides the one that filled.
+	Hidden bool `json:"hidden,omitempty"`
 }
+
+// hideEmptyAbove is the number of series above which all-zero ones start hidden.
+const hideEmptyAbove = 3
 
 // maxPoints bounds the points per series so that a long run's 10ms tick
 // probe does not make the page heavy; buckets keep their peak, because
@@ -143,6 +150,18 @@ func buildCharts(idPrefix string, run result.Run) []chart {
 			continue
 		}
 		c := align(cols)
+		if len(c.Series) > hideEmptyAbove {
+			hidden := 0
+			for i := range c.Series {
+				if allZero(c.Series[i].Values) {
+					c.Series[i].Hidden = true
+					hidden++
+				}
+			}
+			if hidden > 0 {
+				note = append(note, fmt.Sprintf("%d series that stayed at zero are hidden (click the legend to show)", hidden))
+			}
+		}
 		c.ID = fmt.Sprintf("%s-chart-%d", idPrefix, i)
 		c.Title = p.group.title
 		c.Unit = p.unit
@@ -250,4 +269,13 @@ func downsample(t, v []float64, max int) ([]float64, []float64, bool) {
 		ov = append(ov, v[best])
 	}
 	return ot, ov, true
+}
+
+func allZero(vals []*float64) bool {
+	for _, v := range vals {
+		if v != nil && *v != 0 {
+			return false
+		}
+	}
+	return true
 }

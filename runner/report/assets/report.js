@@ -32,7 +32,8 @@
     count: function (c) { return Math.abs(c) >= 1e4 ? sig3(c / 1000) + "k" : sig3(c); },
     number: sig3
   };
-  var palette = ["#2f5fc4", "#d4622a", "#1a7f37", "#8250df", "#bf3989", "#0a7ea4", "#9a6700", "#57606a"];
+  var palette = ["#2f5fc4", "#d4622a", "#1a7f37", "#8250df", "#bf3989", "#0a7ea4", "#9a6700", "#57606a",
+    "#e5534b", "#3fb950", "#a371f7", "#db6d28"];
 
   // Latency bands of the original guide: below 10ms is fine, to 100ms
   // deserves a look, above that the service is blocked.
@@ -56,7 +57,7 @@
     var series = [{ label: "time", value: function (u, v) { return v == null ? "-" : v.toFixed(1) + "s"; } }];
     c.series.forEach(function (s, i) {
       var color = palette[i % palette.length];
-      var cfg = { label: s.label, stroke: color, width: 1.5, spanGaps: true,
+      var cfg = { label: s.label, stroke: color, width: 1.5, spanGaps: true, show: !s.hidden,
         value: function (u, v) { return v == null ? "-" : f(v); } };
       if (s.points) {
         cfg.paths = function () { return null; };
