@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -19,15 +20,29 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
+// burnCPUForProfile spins until this process has spent cpu more CPU time
+// (or a generous wall-clock cap passes): the profiler samples CPU time, so
+// on a busy machine a wall-clock spin could leave too few samples.
+//
 //go:noinline
-func burnCPUForProfile(d time.Duration) int {
+func burnCPUForProfile(t *testing.T, cpu time.Duration) int {
 	x := 0
-	for end := time.Now().Add(d); time.Now().Before(end); {
-		for i := range 100000 {
+	start := processCPU(t)
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); {
+		for i := range 1_000_000 {
 			x ^= i * 7
+		}
+		if processCPU(t)-start >= cpu {
+			break
 		}
 	}
 	return x
+}
+
+func processCPU(t *testing.T) time.Duration {
+	var ru syscall.Rusage
+	require.NoError(t, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func TestSessionWritesReadableProfilesAndTopFunctions(t *testing.T) {
@@ -36,7 +51,7 @@ func TestSessionWritesReadableProfilesAndTopFunctions(t *testing.T) {
 	require.NoError(t, err)
 	// CPU time, not wall time, decides how many samples land; spin until
 	// enough CPU has been spent even on a busy machine.
-	burnCPUForProfile(600 * time.Millisecond)
+	burnCPUForProfile(t, 500*time.Millisecond)
 	files, err := s.Stop()
 	require.NoError(t, err)
 	assert.Equal(t, []string{"cpu:r1-cpu.pprof", "trace:r1-trace.out", "heap:r1-heap.pprof"}, kinds(files))
