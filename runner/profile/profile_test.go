@@ -187,4 +187,3 @@ func TestTopFunctionsShares(t *testing.T) {
 	assert.Equal(t, "hash", top[0].Function)
 	assert.Equal(t, "main", top[len(top)-1].Function)
 }
-
