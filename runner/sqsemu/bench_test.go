@@ -1,8 +1,11 @@
 package sqsemu
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"sync/atomic"
 	"syscall"
@@ -92,4 +95,67 @@ func processCPU() time.Duration {
 		return 0
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// BenchmarkHandlerSendReceiveDelete is the emulator's own cost: the same
+// send-batch/receive/delete-batch loop as BenchmarkSendReceiveDelete,
+// calling the http.Handler directly with prepared request bodies, so no
+// SDK, no sockets. It shows how much headroom the emulator leaves.
+func BenchmarkHandlerSendReceiveDelete(b *testing.B) {
+	h := New()
+	defer h.Close()
+	do := func(action string, body []byte) []byte {
+		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:9324/", bytes.NewReader(body))
+		req.Header.Set("X-Amz-Target", "AmazonSQS."+action)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("%s: %d %s", action, rec.Code, rec.Body.String())
+		}
+		return rec.Body.Bytes()
+	}
+	do("CreateQueue", []byte(`{"QueueName":"bench"}`))
+	const url = `"QueueUrl":"http://127.0.0.1:9324/000000000000/bench"`
+	var send bytes.Buffer
+	send.WriteString(`{` + url + `,"Entries":[`)
+	for i := 0; i < 10; i++ {
+		if i > 0 {
+			send.WriteByte(',')
+		}
+		fmt.Fprintf(&send, `{"Id":"%d","MessageBody":"{\"job\":\"bench\",\"task\":%d,\"payload\":\"0123456789abcdef0123456789abcdef\"}"}`, i, i)
+	}
+	send.WriteString(`]}`)
+	receive := []byte(`{` + url + `,"MaxNumberOfMessages":10}`)
+	marker := []byte(`"ReceiptHandle":"`)
+	var moved int64
+	cpuBefore := processCPU()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		do("SendMessageBatch", send.Bytes())
+		got := do("ReceiveMessage", receive)
+		var del bytes.Buffer
+		del.WriteString(`{` + url + `,"Entries":[`)
+		n := 0
+		for {
+			at := bytes.Index(got, marker)
+			if at < 0 {
+				break
+			}
+			got = got[at+len(marker):]
+			end := bytes.IndexByte(got, '"')
+			if n > 0 {
+				del.WriteByte(',')
+			}
+			fmt.Fprintf(&del, `{"Id":"%d","ReceiptHandle":"%s"}`, n, got[:end])
+			n++
+		}
+		del.WriteString(`]}`)
+		if n > 0 {
+			do("DeleteMessageBatch", del.Bytes())
+			moved += int64(n)
+		}
+	}
+	b.StopTimer()
+	reportThroughput(b, moved, processCPU()-cpuBefore)
 }

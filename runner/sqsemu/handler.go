@@ -202,6 +202,13 @@ func (ri *requestInfo) queueURL(name string) string {
 	return ri.base + "/" + DefaultAccount + "/" + name
 }
 
+// notImplemented are SQS actions the emulator knows of but does not do;
+// they get UnsupportedOperation rather than an unknown-operation error.
+var notImplemented = map[string]bool{
+	"AddPermission": true, "RemovePermission": true,
+	"StartMessageMoveTask": true, "CancelMessageMoveTask": true, "ListMessageMoveTasks": true,
+}
+
 type action func(h *Handler, ri *requestInfo, body []byte) (any, *apiError)
 
 var actions map[string]action
@@ -247,6 +254,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	name, ok := strings.CutPrefix(target, "AmazonSQS.")
 	act := actions[name]
+	if ok && act == nil && notImplemented[name] {
+		h.writeError(w, errUnsupportedOperation("The emulator does not implement %s.", name))
+		return
+	}
 	if !ok || act == nil {
 		h.writeError(w, errUnknownOperation(target))
 		return

@@ -60,6 +60,7 @@ func TestMalformedRequests(t *testing.T) {
 		{"wrong type", "AmazonSQS.ReceiveMessage", `{"QueueUrl":"` + url + `","MaxNumberOfMessages":"ten"}`, "com.amazon.coral.service#SerializationException", 400},
 		{"array body", "AmazonSQS.ListQueues", `[]`, "com.amazon.coral.service#SerializationException", 400},
 		{"unknown action", "AmazonSQS.Explode", `{}`, "com.amazon.coral.service#UnknownOperationException", 400},
+		{"not implemented", "AmazonSQS.AddPermission", `{}`, "com.amazonaws.sqs#UnsupportedOperation", 400},
 		{"no target", "", `{}`, "com.amazon.coral.service#UnknownOperationException", 400},
 		{"other service", "DynamoDB_20120810.ListTables", `{}`, "com.amazon.coral.service#UnknownOperationException", 400},
 		{"missing queue url", "AmazonSQS.SendMessage", `{"MessageBody":"x"}`, "com.amazonaws.sqs#MissingParameter", 400},

@@ -276,7 +276,7 @@ func (q *queue) nextDeadlineLocked() time.Time {
 // at. A timer already due earlier is kept (it reschedules itself when it
 // fires), so the common case of a later deadline costs nothing.
 func (q *queue) scheduleLocked(at time.Time) {
-	if at.IsZero() || q.deleted {
+	if at.IsZero() || q.deleted || q.h.closed.Load() {
 		return
 	}
 	if q.timer != nil {
