@@ -34,7 +34,11 @@ const maxCases = 256
 func Load(path string) (*Scenario, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, ErrorList{{File: path, Msg: fmt.Sprintf("cannot read the scenario: %v", errors.Unwrap(err))}}
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is already named in front
+		}
+		return nil, ErrorList{{File: path, Msg: fmt.Sprintf("cannot read the scenario: %v", err)}}
 	}
 	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, maxFileSize+1))

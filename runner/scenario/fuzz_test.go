@@ -41,6 +41,5 @@ func FuzzParse(f *testing.F) {
 		}
 		assert.Len(t, s.Hash(), 64)
 		_ = s.Scale(3).Hash()
-		_ = JSONSchema()
 	})
 }
