@@ -7,32 +7,17 @@ import (
 	"strings"
 
 	"github.com/sqsperf/sqsperf/runner/metric"
+	"github.com/sqsperf/sqsperf/runner/threshold"
 )
 
-// formatValue renders a value in base units the way people write it
-// (12.3ms, 64KiB, 1.2k/s, 12.5%). It stays local until the shared
-// threshold.FormatValue is available to every package, so reports do not
-// wait on it; both follow the literals the scenario decoder accepts.
+// formatValue renders a value in base units the way the scenario files
+// write it (12.3ms, 64KiB, 45.1/s, 12.5%), through the same function the
+// threshold verdicts use, so that a value reads the same everywhere.
 func formatValue(u metric.Unit, v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return strconv.FormatFloat(v, 'g', -1, 64)
 	}
-	switch u {
-	case metric.Duration:
-		return formatDuration(v)
-	case metric.Bytes:
-		return formatBytes(v)
-	case metric.Rate:
-		return sig3(v) + "/s"
-	case metric.Ratio:
-		return sig3(v*100) + "%"
-	case metric.Count:
-		if v == math.Trunc(v) && math.Abs(v) < 1e15 {
-			return strconv.FormatInt(int64(v), 10)
-		}
-		return sig3(v)
-	}
-	return sig3(v)
+	return threshold.FormatValue(u, v)
 }
 
 // formatKey formats the value of a flat metric key ("stage.process.p99"),
@@ -42,35 +27,6 @@ func formatKey(key string, v float64) string {
 		return formatValue(d.Unit, v)
 	}
 	return sig3(v)
-}
-
-func formatDuration(s float64) string {
-	abs := math.Abs(s)
-	switch {
-	case abs == 0:
-		return "0s"
-	case abs < 1e-6:
-		return sig3(s*1e9) + "ns"
-	case abs < 1e-3:
-		return sig3(s*1e6) + "µs"
-	case abs < 1:
-		return sig3(s*1e3) + "ms"
-	case abs < 120:
-		return sig3(s) + "s"
-	}
-	return sig3(s/60) + "m"
-}
-
-func formatBytes(b float64) string {
-	abs := math.Abs(b)
-	units := []string{"B", "KiB", "MiB", "GiB", "TiB"}
-	i := 0
-	for abs >= 1024 && i < len(units)-1 {
-		abs /= 1024
-		b /= 1024
-		i++
-	}
-	return sig3(b) + units[i]
 }
 
 // sig3 prints about three significant digits without trailing zeros.

@@ -217,7 +217,7 @@ func buildPage(s *result.Scenario) page {
 		keyValue{Key: "lost messages", Value: fmt.Sprint(lost), Class: lostClass},
 		keyValue{Key: "duplicates", Value: fmt.Sprint(duplicates)},
 		keyValue{Key: "runs", Value: fmt.Sprintf("%d in %d case(s)", runs, len(s.Cases))},
-		keyValue{Key: "run time", Value: formatDuration(duration)},
+		keyValue{Key: "run time", Value: formatValue(metric.Duration, duration)},
 	)
 	if len(backends) > 0 {
 		names := make([]string, 0, len(backends))
@@ -333,7 +333,7 @@ func caseViewOf(c result.Case) caseView {
 			help = d.Help
 		}
 		rows = append(rows, stageRow{Stage: strings.TrimPrefix(st, "stage."), Help: help,
-			P50: formatDuration(vals[0]), P95: formatDuration(vals[1]), P99: formatDuration(vals[2])})
+			P50: formatValue(metric.Duration, vals[0]), P95: formatValue(metric.Duration, vals[1]), P99: formatValue(metric.Duration, vals[2])})
 		raw = append(raw, vals)
 		maxP99 = math.Max(maxP99, math.Max(vals[2], math.Max(vals[1], vals[0])))
 	}

@@ -19,7 +19,15 @@ import (
 	"github.com/sqsperf/sqsperf/runner/sqsemu"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m,
+		// Where Docker runs, testcontainers keeps one connection to its
+		// reaper (Ryuk) open for the life of the process on purpose: when
+		// the process dies, Ryuk removes its containers. That goroutine is
+		// the only one allowed to outlive the tests.
+		goleak.IgnoreAnyFunction("github.com/testcontainers/testcontainers-go.(*Reaper).connect.func1"),
+	)
+}
 
 func env(kv map[string]string) func(string) string {
 	return func(k string) string { return kv[k] }
