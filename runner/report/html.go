@@ -219,6 +219,13 @@ func buildPage(s *result.Scenario) page {
 		keyValue{Key: "runs", Value: fmt.Sprintf("%d in %d case(s)", runs, len(s.Cases))},
 		keyValue{Key: "run time", Value: formatValue(metric.Duration, duration)},
 	)
+	var starts []float64
+	for _, c := range s.Cases {
+		starts = append(starts, c.Samples("backend.start")...)
+	}
+	if m, ok := median(starts); ok {
+		p.Summary = append(p.Summary, keyValue{Key: "backend start", Value: formatValue(metric.Duration, m)})
+	}
 	if len(backends) > 0 {
 		names := make([]string, 0, len(backends))
 		for b := range backends {

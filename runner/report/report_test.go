@@ -274,3 +274,13 @@ func TestHTMLIsSelfContainedAndEscaped(t *testing.T) {
 		assert.NotRegexp(t, `^(?i)(https?:)?//`, m[1], "link %q would leave the report", m[1])
 	}
 }
+
+func TestAScenarioThatErredStillRendersEveryFormat(t *testing.T) {
+	s := &result.Scenario{Name: "broken", Verdict: result.VerdictError, Error: "backend did not start: Docker is not available"}
+	for name, w := range map[string]func(io.Writer, *result.Scenario) error{"json": WriteJSON, "md": WriteMarkdown, "html": WriteHTML, "junit": WriteJUnit} {
+		out := string(render(t, w, s))
+		assert.Contains(t, out, "Docker is not available", name)
+	}
+	html := string(render(t, WriteHTML, s))
+	assert.Contains(t, html, "window.REPORT = {\"charts\":[]}")
+}
