@@ -211,7 +211,12 @@ type running struct {
 
 func start(t testing.TB, e *env, cfg Config) *running {
 	t.Helper()
-	svc, err := New(e.client, e.config(cfg))
+	return startWith(t, e.client, e, cfg)
+}
+
+func startWith(t testing.TB, client SQSAPI, e *env, cfg Config) *running {
+	t.Helper()
+	svc, err := New(client, e.config(cfg))
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &running{svc: svc, cancel: cancel, done: make(chan error, 1)}

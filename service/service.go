@@ -156,6 +156,12 @@ func (s *Service) Run(ctx context.Context) error {
 	defer flushCancel()
 	beatCtx, beatCancel := context.WithCancel(flush)
 	defer beatCancel()
+	// intake ends with the shutdown signal or a kill: pollers stop taking
+	// new messages.
+	intake, intakeCancel := context.WithCancel(hard)
+	defer intakeCancel()
+	stopIntake := context.AfterFunc(ctx, intakeCancel)
+	defer stopIntake()
 
 	var pollers, workers, senders, finishers, beat sync.WaitGroup
 	beat.Go(func() { s.heartbeat(beatCtx) })
@@ -167,8 +173,8 @@ func (s *Service) Run(ctx context.Context) error {
 		workers.Go(func() { s.worker(poll, &workers) })
 	}
 	for range s.cfg.Pollers {
-		pollers.Go(func() { s.pollJobs(ctx, poll) })
-		pollers.Go(func() { s.pollTasks(ctx, poll) })
+		pollers.Go(func() { s.pollJobs(intake, poll) })
+		pollers.Go(func() { s.pollTasks(intake, poll) })
 	}
 
 	select {
@@ -556,7 +562,7 @@ func attributeText(s string) string {
 		switch {
 		case r == '\t' || r == '\n' || r == '\r',
 			r >= 0x20 && r <= 0xD7FF,
-			r >= 0xE000 && r <= 0xFFFD && r != 0xFFFD,
+			r >= 0xE000 && r <= 0xFFFD,
 			r >= 0x10000 && r <= 0x10FFFF:
 			out = append(out, r)
 		default:
