@@ -24,6 +24,9 @@ func cmdMonitor(ctx context.Context, st *State, args []string) error {
 	prefix := fs.String("prefix", "", "show only queues whose name starts with `PREFIX`")
 	interval := fs.Duration("interval", time.Second, "refresh every `DURATION`")
 	once := fs.Bool("once", false, "print one sample as plain lines and exit (exit code 4 if the endpoint cannot be read)")
+	backlog := fs.Int64("backlog", monitor.DefaultThresholds.Backlog, "total messages from which a queue shows yellow")
+	backlogRed := fs.Int64("backlog-red", monitor.DefaultThresholds.BacklogRed, "total messages from which a queue shows red")
+	stalled := fs.Duration("stalled", monitor.DefaultThresholds.StalledAfter, "flag a queue whose visible messages sit with none in flight for `DURATION`")
 	region := fs.String("region", "", "AWS `REGION` (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -33,6 +36,9 @@ func cmdMonitor(ctx context.Context, st *State, args []string) error {
 	}
 	if *interval < 100*time.Millisecond {
 		return exitcode.Errorf(exitcode.Usage, "monitor: -interval %s is too short: use 100ms or more (each refresh calls SQS once per queue)", *interval)
+	}
+	if *backlog < 1 || *backlogRed < *backlog {
+		return exitcode.Errorf(exitcode.Usage, "monitor: need 1 <= -backlog (%d) <= -backlog-red (%d)", *backlog, *backlogRed)
 	}
 	api, err := newMonitorClient(ctx, st, *endpoint, *region)
 	if err != nil {
@@ -44,7 +50,8 @@ func cmdMonitor(ctx context.Context, st *State, args []string) error {
 	if title == "" {
 		title = "(AWS SDK default endpoint)"
 	}
-	opts := monitor.Options{Interval: *interval, Interactive: st.Interactive && !*once, Title: title, Names: names, Prefix: *prefix}
+	opts := monitor.Options{Interval: *interval, Interactive: st.Interactive && !*once, Title: title, Names: names, Prefix: *prefix,
+		Thresholds: monitor.Thresholds{Backlog: *backlog, BacklogRed: *backlogRed, StalledAfter: *stalled}}
 	m := monitor.New(st.Stdout, api, fixed, opts)
 	if !*once {
 		return m.Run(ctx)

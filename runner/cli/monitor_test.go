@@ -60,6 +60,10 @@ func TestMonitorOnceAgainstEmbeddedSQS(t *testing.T) {
 	assert.Contains(t, out.String(), "export-jobs visible=2")
 
 	st, out, _ = monitorState()
+	require.NoError(t, Run(ctx, st, []string{"monitor", "-endpoint", srv.URL, "-once", "-prefix", "export-jobs", "-backlog", "2", "-backlog-red", "3"}))
+	assert.Contains(t, out.String(), "export-jobs visible=2 in_flight=1 delayed=1 total=4 rate=- status=red flags=backlog>=3")
+
+	st, out, _ = monitorState()
 	err = Run(ctx, st, []string{"monitor", "-endpoint", srv.URL, "-once", "-queue", "nope"})
 	assert.Equal(t, exitcode.Environment, exitcode.Of(err))
 	assert.ErrorContains(t, err, "cannot read queue nope")
@@ -98,6 +102,7 @@ func TestMonitorUsageErrors(t *testing.T) {
 		{"monitor", "-nosuchflag"},
 		{"monitor", "-interval", "1ms"},
 		{"monitor", "extra"},
+		{"monitor", "-backlog", "10", "-backlog-red", "5"},
 	} {
 		st, _, _ := monitorState()
 		err := Run(context.Background(), st, args)

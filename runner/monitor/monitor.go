@@ -97,6 +97,7 @@ type Monitor struct {
 	mu     sync.Mutex
 	prev   map[string]QueueState
 	prevAt time.Time
+	drawn  bool // the interactive view has cleared the screen once
 }
 
 // New returns a monitor of queues (name -> URL) that writes to w. With no

@@ -68,8 +68,11 @@ func TestRenderInteractiveGolden(t *testing.T) {
 	m := New(&buf, nil, nil, Options{Interactive: true, Title: "http://127.0.0.1:9324"})
 	require.NoError(t, m.Render(fixedSnapshot()))
 	golden(t, "interactive.golden", buf.Bytes())
-	assert.True(t, strings.HasPrefix(buf.String(), ansiHome), "redraws from the top")
+	assert.True(t, strings.HasPrefix(buf.String(), ansiClear+ansiHome), "the first frame clears the screen")
 	assert.True(t, strings.HasSuffix(buf.String(), ansiClrDown), "clears what a longer frame left")
+	buf.Reset()
+	require.NoError(t, m.Render(fixedSnapshot()))
+	assert.True(t, strings.HasPrefix(buf.String(), ansiHome), "later frames redraw in place without clearing")
 }
 
 func TestJudge(t *testing.T) {

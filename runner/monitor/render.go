@@ -34,6 +34,7 @@ const (
 	ansiYellow  = "\x1b[33m"
 	ansiRed     = "\x1b[31m"
 	ansiHome    = "\x1b[H"
+	ansiClear   = "\x1b[2J"
 	ansiClrLine = "\x1b[K"
 	ansiClrDown = "\x1b[J"
 )
@@ -123,6 +124,13 @@ func (m *Monitor) Render(s Snapshot) error {
 
 func (m *Monitor) renderTable(b *bytes.Buffer, s Snapshot) {
 	th := m.opts.Thresholds
+	m.mu.Lock()
+	if !m.drawn {
+		// Later frames overwrite this one in place, so they never scroll.
+		b.WriteString(ansiClear)
+		m.drawn = true
+	}
+	m.mu.Unlock()
 	b.WriteString(ansiHome)
 	line := func(format string, args ...any) {
 		fmt.Fprintf(b, format, args...)
