@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -78,4 +79,20 @@ func TestEveryOutputIsScrubbed(t *testing.T) {
 	}
 	// Scrubbing works on a copy: the caller's result keeps its text.
 	assert.Contains(t, s.Error, token)
+}
+
+func FuzzScrub(f *testing.F) {
+	for _, s := range []string{"AKIAIOSFODNN7EXAMPLE", "token=abc", "Bearer abcdefghijk", "x=1", `{"password": "p"}`, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"} {
+		f.Add(s)
+	}
+	sc := newScrubber([]string{"MY_TOKEN=fuzz-secret-value"})
+	f.Fuzz(func(t *testing.T, s string) {
+		out := sc.scrub(s)
+		if accessKeyID.MatchString(out) {
+			t.Fatalf("an access key id survived: %q -> %q", s, out)
+		}
+		if strings.Contains(out, "fuzz-secret-value") {
+			t.Fatalf("an environment secret survived: %q -> %q", s, out)
+		}
+	})
 }
