@@ -297,7 +297,11 @@ func (p *Probe) measureTickLag(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case now := <-timer.C:
+		case <-timer.C:
+			// The channel's value is when the runtime fired the timer; the
+			// lag that matters includes waiting for a P after that, so read
+			// the clock once this goroutine actually runs.
+			now := time.Now()
 			lag := max(now.Sub(next), 0)
 			p.tickHist.record(lag.Seconds())
 			for {
