@@ -274,6 +274,11 @@ func (p *Probe) observeGauges(r *reading) {
 // runtime's total class is GOMAXPROCS × wall time and includes idle
 // capacity; dividing by it would make GC look cheap whenever the service is
 // idle, which is not what "share of the process's CPU" means.
+//
+// The runtime refreshes the /cpu/classes figures only at GC stop-the-world
+// points, so a difference spans from the last GC before one reading to the
+// last GC before the other: an interval without a GC reads as zero, and
+// its GC work lands in the interval of the next cycle.
 func gcCPUFraction(cur, prev *reading) float64 {
 	gc := cur.float(iGCCPU) - prev.float(iGCCPU)
 	used := (cur.float(iTotalCPU) - prev.float(iTotalCPU)) - (cur.float(iIdleCPU) - prev.float(iIdleCPU))
