@@ -53,7 +53,9 @@ func setup(t *testing.T) *conformance {
 		if r := os.Getenv("SQS_CONFORMANCE_REGION"); r != "" {
 			e.region = r
 		}
-		e.c = NewClient(endpoint, e.region)
+		httpc := newHTTPClient()
+		t.Cleanup(httpc.CloseIdleConnections) // keeps goleak quiet about keep-alive connections
+		e.c = newClient(endpoint, e.region, httpc)
 		var b [4]byte
 		_, _ = rand.Read(b[:])
 		e.prefix = "conf-" + hex.EncodeToString(b[:]) + "-"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,8 +27,9 @@ type Server struct {
 	listener net.Listener
 	srv      *http.Server
 	served   chan struct{}
-	client   *sqs.Client
-	httpc    *http.Client
+	clientOnce sync.Once
+	client     *sqs.Client
+	httpc      *http.Client
 }
 
 // NewServer starts a server on 127.0.0.1 with a free port. It is ready
@@ -90,17 +92,19 @@ func (s *Server) Close() {
 		_ = s.srv.Close()
 	}
 	<-s.served
+	s.clientOnce.Do(func() {}) // no client may be created from here on
 	if s.httpc != nil {
 		s.httpc.CloseIdleConnections()
 	}
 }
 
-// Client returns an SQS client for this server (created once).
+// Client returns an SQS client for this server (created once, safe for
+// concurrent use). Close also closes its idle connections.
 func (s *Server) Client() *sqs.Client {
-	if s.client == nil {
+	s.clientOnce.Do(func() {
 		s.httpc = newHTTPClient()
 		s.client = newClient(s.URL, s.region, s.httpc)
-	}
+	})
 	return s.client
 }
 
