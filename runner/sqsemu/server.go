@@ -23,10 +23,10 @@ type Server struct {
 	URL     string
 	Handler *Handler
 
-	region   string
-	listener net.Listener
-	srv      *http.Server
-	served   chan struct{}
+	region     string
+	listener   net.Listener
+	srv        *http.Server
+	served     chan struct{}
 	clientOnce sync.Once
 	client     *sqs.Client
 	httpc      *http.Client
