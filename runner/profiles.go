@@ -35,7 +35,7 @@ func startProfiles(ctx context.Context, sc *scenario.Scenario, opt Options, labe
 }
 
 // stop writes the profiles and records them, with the hottest functions,
-// in the run. A profile that fails is reported, not fatal: the
+// in the run. A profile that fails is a warning, not a failure: the
 // measurements stand without it.
 func (p *profiles) stop(run *result.Run) {
 	if p.session == nil {
@@ -43,14 +43,14 @@ func (p *profiles) stop(run *result.Run) {
 	}
 	files, err := p.session.Stop()
 	if err != nil {
-		run.Errors = append(run.Errors, "profiles: "+err.Error())
+		run.Warnings = append(run.Warnings, "profiles: "+err.Error())
 	}
 	for _, f := range files {
 		run.Profiles = append(run.Profiles, f)
 		if f.Kind == profile.KindCPU {
 			top, err := profile.TopFunctions(filepath.Join(p.dir, f.Path), topFunctions)
 			if err != nil {
-				run.Errors = append(run.Errors, "reading the CPU profile: "+err.Error())
+				run.Warnings = append(run.Warnings, "reading the CPU profile: "+err.Error())
 				continue
 			}
 			run.TopFunctions = top

@@ -176,11 +176,12 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 	if !opt.DisableProbes {
 		probes = probe.Start(runCtx, probe.Config{
 			Queues: map[string]string{
-				sc.SQS.Queues.Jobs:       queues.Jobs,
-				sc.SQS.Queues.Tasks:      queues.Tasks,
-				sc.SQS.Queues.DeadLetter: queues.DeadLetter,
+				sc.SQS.Queues.Jobs:  queues.Jobs,
+				sc.SQS.Queues.Tasks: queues.Tasks,
 			},
-			SQS: b.Client,
+			// The DLQ is charted but must not count as backlog.
+			OtherQueues: map[string]string{sc.SQS.Queues.DeadLetter: queues.DeadLetter},
+			SQS:         b.Client,
 		})
 	}
 	runtime.GC()
@@ -281,6 +282,7 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 	run.Accounting = acct
 	run.Series = append(summary.Series, sampler.series()...)
 	run.Batches = summary.Batches
+	run.Warnings = append(run.Warnings, summary.Errors...)
 	run.Duration = end.Sub(start).Seconds()
 	utilization := 0.0
 	if wall := end.Sub(start).Seconds(); wall > 0 {
@@ -289,6 +291,8 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 	run.Diagnosis = diagnose.Diagnose(run.Metrics, run.Batches, diagnose.Context{
 		GOMAXPROCS:     runtime.GOMAXPROCS(0),
 		Workers:        sc.Service.Workers,
+		TaskCPU:        sc.Service.Task.CPU,
+		TaskIO:         typicalIOWait(sc.Service.Task.IOWait),
 		CPUUtilization: utilization,
 	})
 	return run, nil
@@ -321,6 +325,17 @@ func waitDone(ctx context.Context, c *collect.Collector, loadDone <-chan struct{
 		case <-t.C:
 		}
 	}
+}
+
+// typicalIOWait is the middle of a task's I/O wait distribution.
+func typicalIOWait(d scenario.Dist) time.Duration {
+	switch d.Kind {
+	case "uniform":
+		return (d.Min + d.Max) / 2
+	case "lognormal":
+		return d.Median
+	}
+	return d.Value
 }
 
 func loadPlan(sc *scenario.Scenario, prefix string) load.Plan {

@@ -35,8 +35,14 @@ type Run struct {
 	Profiles []Profile `json:"profiles,omitempty"`
 	// TopFunctions are the hottest functions of the CPU profile, if one was taken.
 	TopFunctions []FunctionCost `json:"top_functions,omitempty"`
-	// Errors are problems that did not stop the run but a reader should see.
+	// Errors are failures of the run itself (a timeout before every
+	// message was accounted for, a load that could not be sent); each
+	// fails the scenario.
 	Errors []string `json:"errors,omitempty"`
+	// Warnings are problems a reader should see that do not invalidate
+	// the measurements (a probe that could not read a queue, a profile
+	// that failed).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Accounting tallies every task by id.
