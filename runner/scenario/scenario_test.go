@@ -429,3 +429,14 @@ func TestValidateAfterChange(t *testing.T) {
 
 func nan() float64 { return math.NaN() }
 func inf() float64 { return math.Inf(1) }
+
+// BenchmarkLoadSuiteFile measures reading, decoding and validating the
+// largest suite file with its matrix (what `runner validate` does per file).
+func BenchmarkLoadSuiteFile(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Load(filepath.Join(suiteDir, "scalability.yaml")); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -383,6 +383,10 @@ func literalFor(e *Expr, lit string) (float64, error) {
 		if q.Dim == units.Plain {
 			return q.Value, nil
 		}
+		// An efficiency reads naturally as a percentage: scaling(...) >= 80%.
+		if e.Scaling() && q.Dim == units.Percent {
+			return q.Value, nil
+		}
 	}
 	return 0, wrong()
 }

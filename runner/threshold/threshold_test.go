@@ -32,6 +32,7 @@ func TestParseValid(t *testing.T) {
 		{"heap.live.slope < 1MiB", "heap.live.slope", Less, 1 << 20, ""},
 		{"heap.live.slope < 0", "heap.live.slope", Less, 0, ""},
 		{"scaling(throughput, service.workers) >= 0.8", "throughput", GreaterEqual, 0.8, "service.workers"},
+		{"scaling(throughput.jobs, load.senders) > 80%", "throughput.jobs", Greater, 0.8, "load.senders"},
 		{"  duplicates   !=   3 ", "duplicates", NotEqual, 3, ""},
 		{"stage.process.p99<2s", "stage.process.p99", Less, 2, ""},
 		{"goroutines.slope < -0.5", "goroutines.slope", Less, -0.5, ""},
@@ -71,6 +72,7 @@ func TestParseErrors(t *testing.T) {
 		{"throughput > 40", 14, "write a rate such as 50/s"},
 		{"heap.live.slope < 1", 19, "write a size such as 64KiB or 10MB"},
 		{"lost == 0ms", 9, "lost is a count, so 0ms does not fit"},
+		{"goroutines.slope < 5%", 20, "goroutines.slope is a plain number, so 5% does not fit: write a number such as 0.8"},
 		{"sched.latency.over_10ms < 5", 27, "write 5% if you meant a percentage"},
 		{"sched.latency.over_10ms < 5ms", 27, "is a share"},
 		{"lost = 0", 6, "write == for equality"},
@@ -344,4 +346,33 @@ func FuzzParse(f *testing.F) {
 		assert.Equal(t, e.Bound, again.Bound)
 		_ = Judge(e, "", []result.Case{scalingCase("1", 1), scalingCase("2", 3)})
 	})
+}
+
+func BenchmarkParse(b *testing.B) {
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse("p99(stage.process) < 50ms"); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkJudgeScaling judges a 3-point matrix of 5 repeats each, as a
+// scalability scenario with -repeats 5 does.
+func BenchmarkJudgeScaling(b *testing.B) {
+	e, err := Parse("scaling(throughput, service.workers) >= 0.8")
+	if err != nil {
+		b.Fatal(err)
+	}
+	cases := []result.Case{
+		scalingCase("2", 100, 101, 99, 100, 102),
+		scalingCase("4", 190, 200, 180, 195, 185),
+		scalingCase("8", 300, 320, 310, 305, 315),
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := Judge(e, "", cases); !r[0].Pass {
+			b.Fatal(r[0])
+		}
+	}
 }
