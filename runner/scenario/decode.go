@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -239,11 +240,16 @@ func (d *decoder) unknownKey(k *yaml.Node, parent string, fs []*field) {
 		return
 	}
 	// A known key in the wrong section: "workers" at the top level.
+	var elsewhere []string
 	for path, f := range fieldsByPath {
-		if f.key == k.Value && path != join(parent, k.Value) {
-			d.add(k, join(parent, k.Value), "unknown key %s: did you mean %s?", where, path)
-			return
+		if f.key == k.Value {
+			elsewhere = append(elsewhere, path)
 		}
+	}
+	if len(elsewhere) > 0 {
+		sort.Strings(elsewhere)
+		d.add(k, join(parent, k.Value), "unknown key %s: did you mean %s?", where, strings.Join(elsewhere, " or "))
+		return
 	}
 	d.add(k, join(parent, k.Value), "unknown key; allowed %s: %s", where, strings.Join(keys, ", "))
 }

@@ -166,6 +166,8 @@ func TestErrors(t *testing.T) {
 			[]string{"t.yaml:2:3: service.wokers: unknown key: did you mean workers?"}},
 		{"known key in the wrong section", "workers: 4\n",
 			[]string{"t.yaml:1:1: workers: unknown key here: did you mean service.workers?"}},
+		{"known key in two other sections", "service:\n  jobs: 4\n",
+			[]string{"t.yaml:2:3: service.jobs: unknown key in service: did you mean load.jobs or sqs.queues.jobs?"}},
 		{"unknown key without a near match", "load:\n  zzzzzzzz: 1\n",
 			[]string{"t.yaml:2:3: load.zzzzzzzz: unknown key; allowed in load: jobs, tasks_per_job, batches, batch_interval, rate, senders, payload, warmup"}},
 		{"duration without unit", "timeout: 10\n",
