@@ -14,6 +14,24 @@ import (
 // maxBatch is SQS's limit on entries per batch call.
 const maxBatch = 10
 
+// batchIDs are the entry ids of a batch: its indexes, shared so that
+// building a batch does not allocate them.
+var batchIDs = func() (ids [maxBatch]*string) {
+	for i := range ids {
+		ids[i] = aws.String(strconv.Itoa(i))
+	}
+	return ids
+}()
+
+// batchIndex maps an entry id back to its index in the batch.
+func batchIndex(id *string, n int) (int, bool) {
+	s := aws.ToString(id)
+	if len(s) == 1 && s[0] >= '0' && int(s[0]-'0') < n {
+		return int(s[0] - '0'), true
+	}
+	return 0, false
+}
+
 // batcher gathers items into batches of up to 10 and flushes them with
 // bounded parallelism. A full input channel blocks producers, which is how
 // an SQS outage turns into backpressure instead of unbounded memory.
@@ -120,7 +138,7 @@ func (s *Service) deleteBatch(ctx context.Context, q queueKind, batch []*message
 	url := s.queueURL(q)
 	entries := make([]types.DeleteMessageBatchRequestEntry, len(batch))
 	for i, m := range batch {
-		entries[i] = types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: aws.String(m.receipt)}
+		entries[i] = types.DeleteMessageBatchRequestEntry{Id: batchIDs[i], ReceiptHandle: m.receipt}
 	}
 	b := newBackoff()
 	for len(entries) > 0 {
@@ -138,14 +156,14 @@ func (s *Service) deleteBatch(ctx context.Context, q queueKind, batch []*message
 		}
 		now := time.Now()
 		for _, ok := range out.Successful {
-			if i, err := strconv.Atoi(aws.ToString(ok.Id)); err == nil && i < len(batch) {
+			if i, ok := batchIndex(ok.Id, len(batch)); ok {
 				s.acked(batch[i], now)
 			}
 		}
 		var again []types.DeleteMessageBatchRequestEntry
 		for _, f := range out.Failed {
-			i, err := strconv.Atoi(aws.ToString(f.Id))
-			if err != nil || i >= len(batch) {
+			i, ok := batchIndex(f.Id, len(batch))
+			if !ok {
 				continue
 			}
 			if code := aws.ToString(f.Code); lostLease(code) || f.SenderFault {
@@ -196,7 +214,7 @@ func (s *Service) sendBatch(ctx context.Context, batch []handoff) {
 			s.abandonJob(h.item.job)
 			continue
 		}
-		entries = append(entries, types.SendMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), MessageBody: aws.String(body)})
+		entries = append(entries, types.SendMessageBatchRequestEntry{Id: batchIDs[i], MessageBody: aws.String(body)})
 	}
 	b := newBackoff()
 	for len(entries) > 0 {
@@ -210,7 +228,7 @@ func (s *Service) sendBatch(ctx context.Context, batch []handoff) {
 			if ctx.Err() == nil {
 				s.log.Error("handing tasks to the tasks queue failed; their jobs will be delivered again", "tasks", len(entries), "err", err)
 				for _, e := range entries {
-					if i, err := strconv.Atoi(aws.ToString(e.Id)); err == nil {
+					if i, ok := batchIndex(e.Id, len(batch)); ok {
 						s.abandonJob(batch[i].item.job)
 					}
 				}
@@ -219,14 +237,14 @@ func (s *Service) sendBatch(ctx context.Context, batch []handoff) {
 		}
 		now := time.Now()
 		for _, ok := range out.Successful {
-			if i, err := strconv.Atoi(aws.ToString(ok.Id)); err == nil && i < len(batch) {
+			if i, ok := batchIndex(ok.Id, len(batch)); ok {
 				s.handedOff(batch[i], now)
 			}
 		}
 		var again []types.SendMessageBatchRequestEntry
 		for _, f := range out.Failed {
-			i, err := strconv.Atoi(aws.ToString(f.Id))
-			if err != nil || i >= len(batch) {
+			i, ok := batchIndex(f.Id, len(batch))
+			if !ok {
 				continue
 			}
 			if f.SenderFault {

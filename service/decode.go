@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -98,12 +97,8 @@ func decodeJSON(kind, body string, v any) error {
 	if !utf8.ValidString(body) {
 		return invalid(kind, "", "body is not valid UTF-8")
 	}
-	dec := json.NewDecoder(strings.NewReader(body))
-	if err := dec.Decode(v); err != nil {
+	if err := json.Unmarshal([]byte(body), v); err != nil {
 		return invalid(kind, jsonField(err), "body is not a JSON %s object: %s", kind, jsonReason(err))
-	}
-	if dec.More() {
-		return invalid(kind, "", "body has data after the JSON object")
 	}
 	return nil
 }

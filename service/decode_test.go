@@ -26,7 +26,7 @@ func TestDecodeJob(t *testing.T) {
 		`{"job_id":"j","tasks":[{"task_id":"a","job_id":"k"}]}`:                                        `tasks[0].job_id: is "k" but the job is "j"`,
 		`{"job_id":"j","tasks":[{"task_id":"a","size":-1}]}`:                                           "tasks[0].size: is -1",
 		`{"job_id":"j","tasks":[{"task_id":"a","attempt":-2}]}`:                                        "tasks[0].attempt: is -2",
-		`{"job_id":"j","tasks":[{"task_id":"a"}]} {}`:                                                  "data after the JSON object",
+		`{"job_id":"j","tasks":[{"task_id":"a"}]} {}`:                                                  "after top-level value",
 		`{"job_id":"j","tasks":[{"task_id":"a","size":"big"}]}`:                                        "tasks.size: body is not a JSON job object: got a JSON string, want int",
 		"{\"job_id\":\"\xff\",\"tasks\":[]}":                                                           "not valid UTF-8",
 		`{"job_id":"j","tasks":[{"task_id":"a","url":"` + strings.Repeat("u", MaxURLLength+1) + `"}]}`: "tasks[0].url: is 8193 bytes",

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"strconv"
 	"sync"
 	"time"
 
@@ -30,7 +29,7 @@ func (k queueKind) String() string {
 type message struct {
 	queue        queueKind
 	id           string
-	receipt      string
+	receipt      *string // kept as the SDK returned it: batch entries take a pointer
 	body         string
 	jobID        string
 	taskID       string
@@ -162,8 +161,8 @@ func (s *Service) changeVisibility(ctx context.Context, q queueKind, batch []*me
 	entries := make([]types.ChangeMessageVisibilityBatchRequestEntry, len(batch))
 	for i, m := range batch {
 		entries[i] = types.ChangeMessageVisibilityBatchRequestEntry{
-			Id:                aws.String(strconv.Itoa(i)),
-			ReceiptHandle:     aws.String(m.receipt),
+			Id:                batchIDs[i],
+			ReceiptHandle:     m.receipt,
 			VisibilityTimeout: seconds,
 		}
 	}
@@ -184,15 +183,15 @@ func (s *Service) changeVisibility(ctx context.Context, q queueKind, batch []*me
 		}
 		if extend {
 			for _, ok := range out.Successful {
-				if i, err := strconv.Atoi(aws.ToString(ok.Id)); err == nil && i < len(batch) {
+				if i, ok := batchIndex(ok.Id, len(batch)); ok {
 					s.leases.extended(batch[i], start.Add(visibility))
 				}
 			}
 		}
 		var again []types.ChangeMessageVisibilityBatchRequestEntry
 		for _, f := range out.Failed {
-			i, err := strconv.Atoi(aws.ToString(f.Id))
-			if err != nil || i >= len(batch) {
+			i, ok := batchIndex(f.Id, len(batch))
+			if !ok {
 				continue
 			}
 			code := aws.ToString(f.Code)

@@ -309,10 +309,14 @@ func (s *Service) receive(ctx context.Context, q queueKind, in *sqs.ReceiveMessa
 	msgs := make([]*message, 0, len(out.Messages))
 	for i := range out.Messages {
 		raw := &out.Messages[i]
+		if raw.ReceiptHandle == nil {
+			s.log.Error("SQS returned a message without a receipt handle; ignoring it", "queue", q.String(), "message_id", aws.ToString(raw.MessageId))
+			continue
+		}
 		m := &message{
 			queue:        q,
 			id:           aws.ToString(raw.MessageId),
-			receipt:      aws.ToString(raw.ReceiptHandle),
+			receipt:      raw.ReceiptHandle,
 			body:         aws.ToString(raw.Body),
 			receiveCount: 1,
 			receivedAt:   now,
