@@ -6,7 +6,9 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strconv"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -158,4 +160,55 @@ func BenchmarkHandlerSendReceiveDelete(b *testing.B) {
 	}
 	b.StopTimer()
 	reportThroughput(b, moved, processCPU()-cpuBefore)
+}
+
+// BenchmarkDeepQueue receives and deletes one message at a time from a
+// queue that already holds `depth` visible and `depth` in-flight
+// messages. The cost per operation should not grow with depth: deadlines
+// sit in a heap and nothing scans every message.
+func BenchmarkDeepQueue(b *testing.B) {
+	for _, depth := range []int{100, 100_000} {
+		b.Run(fmt.Sprintf("depth=%d", depth), func(b *testing.B) { benchmarkDeepQueue(b, depth) })
+	}
+}
+
+func benchmarkDeepQueue(b *testing.B, depth int) {
+	clock := NewFakeClock(epoch)
+	h := New(WithClock(clock))
+	defer h.Close()
+	do := func(action, body string) []byte {
+		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:9324/", strings.NewReader(body))
+		req.Header.Set("X-Amz-Target", "AmazonSQS."+action)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			b.Fatalf("%s: %d %s", action, rec.Code, rec.Body.String())
+		}
+		return rec.Body.Bytes()
+	}
+	do("CreateQueue", `{"QueueName":"deep"}`)
+	const url = `"QueueUrl":"/000000000000/deep"`
+	q := h.lookup("deep")
+	fill := func(n int) {
+		now := clock.Now()
+		q.mu.Lock()
+		defer q.mu.Unlock()
+		for i := 0; i < n; i++ {
+			q.enqueueLocked(&message{id: h.newMessageID(), body: "x", md5Body: md5Hex("x"), sentAt: now}, 0, now)
+		}
+	}
+	fill(depth)
+	q.mu.Lock()
+	q.takeLocked(clock.Now(), depth, time.Hour, 0) // in flight for an hour
+	q.mu.Unlock()
+	fill(depth + b.N)
+	runtime.GC()
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		got := do("ReceiveMessage", `{`+url+`}`)
+		at := bytes.Index(got, []byte(`"ReceiptHandle":"`)) + len(`"ReceiptHandle":"`)
+		end := at + bytes.IndexByte(got[at:], '"')
+		do("DeleteMessage", `{`+url+`,"ReceiptHandle":"`+string(got[at:end])+`"}`)
+	}
 }
