@@ -95,3 +95,17 @@ func TestBaselineUpdateRefusesAFailingRun(t *testing.T) {
 	entries, _ := os.ReadDir(dir)
 	assert.Empty(t, entries, "no baseline file may be written from a failing run")
 }
+
+func TestRunRegressionExitsThree(t *testing.T) {
+	dir := t.TempDir()
+	out := t.TempDir()
+	// Six repeats per side: the fewest with which a Mann-Whitney test can
+	// reach significance over the gated metrics after Holm's correction.
+	_, stderr, err := runCLI(t, nil, "baseline", "update", "-scenario", "testdata/tiny.yaml", "-repeats", "6", "-baselines", dir, "-out", out)
+	require.NoError(t, err, stderr)
+	stdout, _, err := runCLI(t, nil, "-scenario", "testdata/tiny-heavier.yaml", "-repeats", "6", "-baselines", dir, "-out", out)
+	require.Error(t, err, stdout)
+	assert.Equal(t, exitcode.Regression, exitcode.Of(err), "stdout:\n%s", stdout)
+	assert.Contains(t, stdout, "REGRESSION alloc.bytes_per_message")
+	assert.Contains(t, err.Error(), "tiny (regression)")
+}
