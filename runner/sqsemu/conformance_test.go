@@ -976,3 +976,73 @@ func TestQueueURLWithAnotherHostName(t *testing.T) {
 	var qdne *types.QueueDoesNotExist
 	require.True(t, errors.As(err, &qdne), "another account's queue: %v", err)
 }
+
+func TestFIFORedriveToFIFODeadLetterQueue(t *testing.T) {
+	e := setup(t)
+	e.needsTime(2 * time.Second)
+	e.create("fdlq.fifo", map[string]string{"FifoQueue": "true"})
+	url := e.create("fsrc.fifo", map[string]string{"FifoQueue": "true", "ContentBasedDeduplication": "true", "VisibilityTimeout": "1",
+		"RedrivePolicy": fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":1}`, e.arn("fdlq.fifo"))})
+	e.sendFIFO(url, "g", "", "first")
+	e.sendFIFO(url, "g", "", "second")
+	require.Equal(t, []string{"first"}, bodies(e.receive(url, 1)))
+	e.elapse(time.Second)
+	// "first" has used its one receive: it moves, and the group goes on.
+	got := e.receive(url, 1)
+	if e.external() && len(got) == 0 {
+		got = e.receive(url, 1)
+	}
+	assert.Equal(t, []string{"second"}, bodies(got))
+	dlqURL := strings.TrimSuffix(url, e.name("fsrc.fifo")) + e.name("fdlq.fifo")
+	var dead []types.Message
+	require.Eventually(t, func() bool { dead = e.receive(dlqURL, 10); return len(dead) > 0 }, 10*time.Second, 200*time.Millisecond)
+	assert.Equal(t, []string{"first"}, bodies(dead))
+	assert.Equal(t, "g", dead[0].Attributes["MessageGroupId"])
+}
+
+func TestRedrivePolicySetLater(t *testing.T) {
+	e := setup(t)
+	e.needsTime(time.Second)
+	dlq := e.create("late-dlq", nil)
+	url := e.create("late-src", map[string]string{"VisibilityTimeout": "1"})
+	e.send(url, "x")
+	require.Len(t, e.receive(url, 1), 1)
+	_, err := e.c.SetQueueAttributes(e.ctx, &sqs.SetQueueAttributesInput{QueueUrl: aws.String(url), Attributes: map[string]string{
+		"RedrivePolicy": fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":1}`, e.arn("late-dlq"))}})
+	require.NoError(t, err)
+	e.elapse(time.Second)
+	assert.Empty(t, e.receive(url, 1), "already received once: moves on the next receive")
+	require.Eventually(t, func() bool { return len(e.receive(dlq, 1)) == 1 }, 10*time.Second, 200*time.Millisecond)
+}
+
+func TestDeleteQueueEndsLongPoll(t *testing.T) {
+	e := setup(t)
+	if e.external() {
+		t.Skip("SQS keeps answering a deleted queue's polls for up to 60 s")
+	}
+	url := e.create("gone", nil)
+	done := make(chan error, 1)
+	go func() {
+		_, err := e.c.ReceiveMessage(e.ctx, &sqs.ReceiveMessageInput{QueueUrl: aws.String(url), WaitTimeSeconds: 20})
+		done <- err
+	}()
+	require.Eventually(t, func() bool { return e.clock.Pending() > 0 }, 10*time.Second, time.Millisecond)
+	_, err := e.c.DeleteQueue(e.ctx, &sqs.DeleteQueueInput{QueueUrl: aws.String(url)})
+	require.NoError(t, err)
+	var qdne *types.QueueDoesNotExist
+	require.True(t, errors.As(<-done, &qdne))
+}
+
+func TestPurgeDropsMessagesInFlight(t *testing.T) {
+	e := setup(t)
+	url := e.create("purge-inflight", nil)
+	e.send(url, "x")
+	msgs := e.receive(url, 1)
+	require.Len(t, msgs, 1)
+	_, err := e.c.PurgeQueue(e.ctx, &sqs.PurgeQueueInput{QueueUrl: aws.String(url)})
+	require.NoError(t, err)
+	e.deleteMsg(url, msgs[0]) // a handle from before the purge is harmless
+	if !e.external() {
+		assert.Equal(t, [3]int{0, 0, 0}, e.counts(url))
+	}
+}
