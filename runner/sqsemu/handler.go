@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -23,7 +22,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 )
 
 // DefaultAccount is the account ID in queue URLs and ARNs.
@@ -347,7 +345,3 @@ func sortedNames[V any](m map[string]V) []string {
 	sort.Strings(names)
 	return names
 }
-
-func unixMilli(t time.Time) string { return fmt.Sprint(t.UnixMilli()) }
-
-var _ io.Writer = (*bytes.Buffer)(nil)

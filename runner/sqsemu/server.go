@@ -54,22 +54,17 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 
 // Serve starts a server on an existing listener, which it then owns.
 func Serve(ln net.Listener, opts ...Option) *Server {
-	cfg := config{region: DefaultRegion}
-	for _, o := range opts {
-		o(&cfg)
-	}
 	h := New(opts...)
 	s := &Server{
 		URL:      "http://" + ln.Addr().String(),
 		Handler:  h,
-		region:   cfg.region,
+		region:   h.region,
 		listener: ln,
 		served:   make(chan struct{}),
 		srv: &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: 10 * time.Second,
 			IdleTimeout:       2 * time.Minute,
-			ErrorLog:          nil,
 		},
 	}
 	go func() {
