@@ -1046,3 +1046,21 @@ func TestPurgeDropsMessagesInFlight(t *testing.T) {
 		assert.Equal(t, [3]int{0, 0, 0}, e.counts(url))
 	}
 }
+
+func TestRedriveDoesNotHideTheNextMessage(t *testing.T) {
+	e := setup(t)
+	e.needsTime(time.Second)
+	e.create("next-dlq", nil)
+	url := e.create("next-src", map[string]string{"VisibilityTimeout": "1",
+		"RedrivePolicy": fmt.Sprintf(`{"deadLetterTargetArn":%q,"maxReceiveCount":1}`, e.arn("next-dlq"))})
+	e.send(url, "poison")
+	require.Len(t, e.receive(url, 1), 1)
+	e.elapse(time.Second)
+	e.send(url, "fresh")
+	// One short receive: the poison message moves and the fresh one comes back.
+	got := e.receive(url, 1)
+	if e.external() && len(got) == 0 {
+		got = e.receive(url, 1)
+	}
+	assert.Equal(t, []string{"fresh"}, bodies(got))
+}

@@ -428,9 +428,12 @@ func (h *Handler) waitAndTake(ri *requestInfo, q *queue, max int, visibility, wa
 				out[i] = delivery{m: m, receiveCount: m.receiveCount, firstReceive: m.firstReceive, handle: receiptHandle(m.id, m.handleSeq)}
 			}
 		}
-		done := len(got) > 0 || wait <= 0 || isClosed(expired) || h.closed.Load() || ri.ctx.Err() != nil
+		// When all it found went to the dead-letter queue, look again at
+		// once: others may be behind them (each pass moves at least one).
+		again := len(got) == 0 && len(moved) > 0
+		done := !again && (len(got) > 0 || wait <= 0 || isClosed(expired) || h.closed.Load() || ri.ctx.Err() != nil)
 		var w *waiter
-		if !done && len(moved) == 0 {
+		if !done && !again {
 			w = q.addWaiterLocked(max)
 		}
 		q.mu.Unlock()
@@ -440,8 +443,8 @@ func (h *Handler) waitAndTake(ri *requestInfo, q *queue, max int, visibility, wa
 		if done {
 			return out, nil
 		}
-		if w == nil {
-			continue // moving messages may have uncovered others
+		if again {
+			continue
 		}
 		if expired == nil {
 			ch := make(chan struct{})
