@@ -324,10 +324,12 @@ type receiveInput struct {
 // delivery is what a receive saw of a message, copied under the queue
 // lock: the message may be received again (and change) once it is unlocked.
 type delivery struct {
-	m            *message
+	m            *message // only its fields fixed at send time are read unlocked
 	receiveCount int
 	firstReceive time.Time
 	handle       string
+	seqNumber    uint64 // these two change if the message is dead-lettered
+	dlqSource    string
 }
 
 type outMessage struct {
@@ -425,7 +427,8 @@ func (h *Handler) waitAndTake(ri *requestInfo, q *queue, max int, visibility, wa
 		if len(got) > 0 {
 			out = make([]delivery, len(got))
 			for i, m := range got {
-				out[i] = delivery{m: m, receiveCount: m.receiveCount, firstReceive: m.firstReceive, handle: receiptHandle(m.id, m.handleSeq)}
+				out[i] = delivery{m: m, receiveCount: m.receiveCount, firstReceive: m.firstReceive,
+					handle: receiptHandle(m.id, m.handleSeq), seqNumber: m.seqNumber, dlqSource: m.dlqSource}
 			}
 		}
 		// When all it found went to the dead-letter queue, look again at
@@ -534,7 +537,7 @@ func buildReceiveOutput(got []delivery, in *receiveInput, fifo bool) *receiveOut
 				v = strconv.FormatInt(d.firstReceive.UnixMilli(), 10)
 			case "SequenceNumber":
 				if fifo {
-					v = formatSeq(m.seqNumber)
+					v = formatSeq(d.seqNumber)
 				}
 			case "MessageDeduplicationId":
 				if fifo {
@@ -547,7 +550,7 @@ func buildReceiveOutput(got []delivery, in *receiveInput, fifo bool) *receiveOut
 					v = *a.StringValue
 				}
 			case "DeadLetterQueueSourceArn":
-				v = m.dlqSource
+				v = d.dlqSource
 			}
 			if v != "" {
 				if om.Attributes == nil {
