@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -113,6 +114,17 @@ func BenchmarkPipelineNoop(b *testing.B) {
 			Workers: 4, Pollers: 4, MaxQueueSize: 1000, Handler: noop}
 		mem.put(cfg.TasksQueueURL, taskBodies(b.N, 100)...)
 		consume(b, mem, cfg, b.N, int64(b.N))
+	})
+	// With an observer: events are passed by value, so listening must not
+	// add allocations per message.
+	b.Run("in-memory/task-messages+observer", func(b *testing.B) {
+		mem := newMemSQS()
+		var events atomic.Int64
+		cfg := Config{JobsQueueURL: "http://mem/jobs", TasksQueueURL: "http://mem/tasks", DeadLetterQueueURL: "http://mem/dlq",
+			Workers: 4, Pollers: 4, MaxQueueSize: 1000, Handler: noop, Observer: ObserverFunc(func(Event) { events.Add(1) })}
+		mem.put(cfg.TasksQueueURL, taskBodies(b.N, 100)...)
+		consume(b, mem, cfg, b.N, int64(b.N))
+		b.ReportMetric(float64(events.Load())/float64(b.N), "events/msg")
 	})
 }
 

@@ -156,7 +156,7 @@ func (s *Service) heartbeat(ctx context.Context) {
 // throttling and transient errors until ctx ends. With extend set, success
 // moves each still-held lease's expiry; an entry whose lease is gone is
 // dropped from the registry and counted.
-func (s *Service) changeVisibility(ctx context.Context, q queueKind, batch []*message, visibility time.Duration, extend bool) {
+func (s *Service) changeVisibility(ctx context.Context, q queueKind, batch []*message, visibility time.Duration, extend bool) (changed [maxBatch]bool) {
 	seconds := wholeSeconds(visibility)
 	entries := make([]types.ChangeMessageVisibilityBatchRequestEntry, len(batch))
 	for i, m := range batch {
@@ -179,11 +179,12 @@ func (s *Service) changeVisibility(ctx context.Context, q queueKind, batch []*me
 			if ctx.Err() == nil {
 				s.log.Error("changing message visibility failed; the leases may lapse and the messages be delivered again", "queue", q.String(), "messages", len(entries), "err", err)
 			}
-			return
+			return changed
 		}
-		if extend {
-			for _, ok := range out.Successful {
-				if i, ok := batchIndex(ok.Id, len(batch)); ok {
+		for _, ok := range out.Successful {
+			if i, ok := batchIndex(ok.Id, len(batch)); ok {
+				changed[i] = true
+				if extend {
 					s.leases.extended(batch[i], start.Add(visibility))
 				}
 			}
@@ -205,9 +206,10 @@ func (s *Service) changeVisibility(ctx context.Context, q queueKind, batch []*me
 			again = append(again, entries[i])
 		}
 		if len(again) == 0 || !sleepCtx(ctx, 50*time.Millisecond) {
-			return
+			return changed
 		}
 		entries = again
 		// Renumbering is unnecessary: the ids still index batch.
 	}
+	return changed
 }

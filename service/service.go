@@ -250,12 +250,12 @@ func (s *Service) releaseAll(ctx context.Context) int {
 		for start := 0; start < len(msgs); start += maxBatch {
 			batch := msgs[start:min(start+maxBatch, len(msgs))]
 			wg.Go(func() {
-				s.changeVisibility(ctx, queueKind(q), batch, 0, false)
-				if ctx.Err() != nil {
-					return
-				}
+				changed := s.changeVisibility(ctx, queueKind(q), batch, 0, false)
 				now := time.Now()
-				for _, m := range batch {
+				for i, m := range batch {
+					if !changed[i] {
+						continue
+					}
 					released.Add(1)
 					s.stats.released.Add(1)
 					if s.observer != nil {
