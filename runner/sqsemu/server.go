@@ -64,7 +64,10 @@ func Serve(ln net.Listener, opts ...Option) *Server {
 		srv: &http.Server{
 			Handler:           h,
 			ReadHeaderTimeout: 10 * time.Second,
-			IdleTimeout:       2 * time.Minute,
+			// A client that trickles a body must not hold a connection for
+			// ever; no write timeout, as long polls answer after up to 20 s.
+			ReadTimeout: time.Minute,
+			IdleTimeout: 2 * time.Minute,
 		},
 	}
 	go func() {
