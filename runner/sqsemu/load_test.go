@@ -31,8 +31,9 @@ type loadResult struct {
 // pollers receive and delete. It waits until every message has been
 // received and deleted, stops everything and reports what it saw.
 func runLongPollLoad(t testing.TB, pollers, senders, batches int) loadResult {
+	baseline := runtime.NumGoroutine()
 	srv := NewServer()
-	defer srv.Close()
+	defer srv.Close() // for early failures; Close is idempotent
 	c := srv.Client()
 	ctx := context.Background()
 	out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("load"),
@@ -159,6 +160,12 @@ func runLongPollLoad(t testing.TB, pollers, senders, batches int) loadResult {
 	// connection, a moment after the client has returned.
 	assert.Eventually(t, func() bool { return parked(srv.Handler, "load") == 0 }, 30*time.Second, 10*time.Millisecond,
 		"receivers of cancelled polls are released")
+	srv.Close()
+	// Thousands of connection goroutines wind down after Close; wait for
+	// them here, with a generous bound, so a leak shows as a failure of
+	// this test rather than as noise for goleak.
+	assert.Eventually(t, func() bool { return runtime.NumGoroutine() <= baseline+5 }, time.Minute, 20*time.Millisecond,
+		"goroutines return to the baseline of %d after Close", baseline)
 	runtime.GC()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms) // once, at the end: not on a periodic path
