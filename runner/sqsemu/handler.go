@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"runtime/debug"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -303,6 +304,8 @@ func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 	hdr := w.Header()
 	hdr["Content-Type"] = contentTypeJSON
+	// An explicit length spares clients chunked decoding of large receives.
+	hdr["Content-Length"] = []string{strconv.Itoa(buf.Len())}
 	hdr["X-Amzn-Requestid"] = []string{h.newMessageID()}
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
@@ -317,6 +320,7 @@ func (h *Handler) writeError(w http.ResponseWriter, e *apiError) {
 	}{e.typeName(), e.message})
 	hdr := w.Header()
 	hdr["Content-Type"] = contentTypeJSON
+	hdr["Content-Length"] = []string{strconv.Itoa(len(body))}
 	hdr["X-Amzn-Query-Error"] = []string{e.queryHeader()}
 	hdr["X-Amzn-Requestid"] = []string{h.newMessageID()}
 	w.WriteHeader(e.status)
