@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -134,4 +135,12 @@ func TestServerCloseReleasesLongPolls(t *testing.T) {
 	require.Eventually(t, func() bool { return clock.Pending() > 0 }, 10*time.Second, time.Millisecond, "receiver parks")
 	srv.Close() // returns only once the parked receive has been answered
 	<-done
+}
+
+func TestServerURLOfWildcardListenIsDialable(t *testing.T) {
+	// Unit-tested on addresses rather than by listening on all interfaces.
+	assert.Equal(t, "127.0.0.1:9324", dialableAddr(&net.TCPAddr{IP: net.IPv4zero, Port: 9324}))
+	assert.Equal(t, "127.0.0.1:9324", dialableAddr(&net.TCPAddr{IP: net.IPv6unspecified, Port: 9324}))
+	assert.Equal(t, "127.0.0.1:80", dialableAddr(&net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 80}))
+	assert.Equal(t, "[::1]:80", dialableAddr(&net.TCPAddr{IP: net.IPv6loopback, Port: 80}))
 }

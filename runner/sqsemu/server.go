@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 
@@ -56,7 +57,7 @@ func Listen(addr string, opts ...Option) (*Server, error) {
 func Serve(ln net.Listener, opts ...Option) *Server {
 	h := New(opts...)
 	s := &Server{
-		URL:      "http://" + ln.Addr().String(),
+		URL:      "http://" + dialableAddr(ln.Addr()),
 		Handler:  h,
 		region:   h.region,
 		listener: ln,
@@ -137,4 +138,14 @@ func newClient(endpoint, region string, httpc *http.Client) *sqs.Client {
 			o.RateLimiter = ratelimit.None
 		}),
 	})
+}
+
+// dialableAddr turns a wildcard listen address (0.0.0.0, ::) into one a
+// client on this machine can use in a URL.
+func dialableAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
 }
