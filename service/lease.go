@@ -122,11 +122,12 @@ func lostLease(code string) bool {
 
 // heartbeat extends the leases of held messages before they lapse. It
 // ticks four times per visibility timeout and extends any lease with less
-// than two thirds of the timeout left, so a lease is renewed with at least
-// a third of the timeout to spare even if one round is late.
+// than three quarters of the timeout left, so a lease is renewed with at
+// least half the timeout to spare: a slow or retried call on a loaded
+// machine still lands in time.
 func (s *Service) heartbeat(ctx context.Context) {
 	period := s.visibility / 4
-	horizon := s.visibility * 2 / 3
+	horizon := s.visibility * 3 / 4
 	ticker := time.NewTicker(period)
 	defer ticker.Stop()
 	for {
