@@ -39,7 +39,7 @@ scenarios: ## run the scenario suite as CI does
 
 .PHONY: baselines
 baselines: ## refresh every stored baseline from this machine
-	$(GO) run ./runner/cmd/runner baseline update $(addprefix -scenario ,$(SCENARIOS))
+	$(GO) run ./runner/cmd/runner baseline update -repeats 10 $(addprefix -scenario ,$(SCENARIOS))
 
 .PHONY: tidy
 tidy: ## go mod tidy
