@@ -50,7 +50,12 @@ type Config struct {
 	// RetryDelay is how long a failed task message stays invisible before
 	// SQS delivers it again (default 1s, whole seconds, up to 12h).
 	RetryDelay time.Duration
-	// ShutdownTimeout bounds a graceful shutdown (default 10s).
+	// ShutdownTimeout bounds a graceful shutdown (default 10s). Workers
+	// drain the queue for three quarters of it (the rest, at most 2s, is
+	// for deletes and releases); in-flight long polls are cut off at that
+	// point. Keep that share above WaitTime: SQS may hand a message to a
+	// poll the service has already abandoned, and such a message waits out
+	// its visibility timeout before another consumer sees it.
 	ShutdownTimeout time.Duration
 	// Handler does the work of a task (default: the download handler with
 	// zero cost).

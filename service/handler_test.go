@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -92,11 +93,14 @@ func TestHandlerRegistry(t *testing.T) {
 	custom := func(DownloadConfig) (Handler, error) {
 		return HandlerFunc(func(context.Context, Task) error { return nil }), nil
 	}
-	require.NoError(t, RegisterHandler("test-custom", custom))
-	_, ok := LookupHandler("test-custom")
+	// The registry is process-wide: a fresh name per run keeps -count=N
+	// working.
+	name := fmt.Sprintf("test-custom-%d", time.Now().UnixNano())
+	require.NoError(t, RegisterHandler(name, custom))
+	_, ok := LookupHandler(name)
 	assert.True(t, ok)
-	assert.Contains(t, HandlerNames(), "test-custom")
-	assert.ErrorContains(t, RegisterHandler("test-custom", custom), "already registered")
+	assert.Contains(t, HandlerNames(), name)
+	assert.ErrorContains(t, RegisterHandler(name, custom), "already registered")
 	assert.ErrorContains(t, RegisterHandler("download", custom), "already registered")
 	assert.Error(t, RegisterHandler("", custom))
 	assert.Error(t, RegisterHandler("nil-factory", nil))

@@ -1,9 +1,6 @@
 package service
 
-import (
-	"sync"
-	"time"
-)
+import "sync"
 
 // workItem is one task waiting for or running on a worker.
 type workItem struct {
@@ -12,8 +9,7 @@ type workItem struct {
 	job  *jobRun  // nil when the task came from the tasks queue
 	// attempt numbers the tries of this task across deliveries; injected
 	// failures depend on it so a retry is a fresh draw.
-	attempt  int
-	queuedAt time.Time
+	attempt int
 }
 
 // evictable reports whether the item may be pushed out of the internal
@@ -125,18 +121,27 @@ func (s *scheduler) pushLocked(w *workItem) {
 	s.workReady.Signal()
 }
 
+// offerResult says what became of an offered task.
+type offerResult uint8
+
+const (
+	offerQueued   offerResult = iota
+	offerOverflow             // the queue is full: the caller hands the task off
+	offerClosed               // shutting down: the caller keeps the job for release
+)
+
 // offer queues a job's task without waiting. If the queue is full it may
 // evict another job's task to make room (returned as evicted, to be handed
-// off by the caller); if not, accepted is false and the caller hands off w.
-func (s *scheduler) offer(w *workItem) (accepted bool, evicted *workItem) {
+// off by the caller).
+func (s *scheduler) offer(w *workItem) (result offerResult, evicted *workItem) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return false, nil
+		return offerClosed, nil
 	}
 	if s.queued < s.capacity {
 		s.pushLocked(w)
-		return true, nil
+		return offerQueued, nil
 	}
 	own := 0
 	if q, ok := s.byJob[w.task.JobID]; ok {
@@ -149,12 +154,12 @@ func (s *scheduler) offer(w *workItem) (accepted bool, evicted *workItem) {
 		}
 	}
 	if victim == nil {
-		return false, nil
+		return offerOverflow, nil
 	}
 	evicted = victim.evictNewest()
 	s.queued--
 	s.pushLocked(w)
-	return true, evicted
+	return offerQueued, evicted
 }
 
 // pushWait queues a task message, waiting for space. It returns false if

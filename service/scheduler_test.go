@@ -31,12 +31,12 @@ func popAll(t *testing.T, s *scheduler) []string {
 func TestSchedulerRoundRobinBetweenJobs(t *testing.T) {
 	s := newScheduler(100)
 	for _, id := range []string{"a1", "a2", "a3", "a4"} {
-		accepted, _ := s.offer(jobItem("a", id))
-		require.True(t, accepted)
+		result, _ := s.offer(jobItem("a", id))
+		require.Equal(t, offerQueued, result)
 	}
 	for _, id := range []string{"b1", "b2"} {
-		accepted, _ := s.offer(jobItem("b", id))
-		require.True(t, accepted)
+		result, _ := s.offer(jobItem("b", id))
+		require.Equal(t, offerQueued, result)
 	}
 	require.True(t, s.pushWait(taskItem("c", "c1")))
 	assert.Equal(t, []string{"a1", "b1", "c1", "a2", "b2", "a3", "a4"}, popAll(t, s))
@@ -45,23 +45,23 @@ func TestSchedulerRoundRobinBetweenJobs(t *testing.T) {
 func TestSchedulerEvictsFromTheLargestJob(t *testing.T) {
 	s := newScheduler(4)
 	for _, id := range []string{"a1", "a2", "a3", "a4"} {
-		accepted, evicted := s.offer(jobItem("a", id))
-		require.True(t, accepted)
+		result, evicted := s.offer(jobItem("a", id))
+		require.Equal(t, offerQueued, result)
 		require.Nil(t, evicted)
 	}
-	accepted, evicted := s.offer(jobItem("a", "a5"))
-	assert.False(t, accepted, "a full queue overflows the job holding it")
+	result, evicted := s.offer(jobItem("a", "a5"))
+	assert.Equal(t, offerOverflow, result, "a full queue overflows the job holding it")
 	assert.Nil(t, evicted)
 
-	accepted, evicted = s.offer(jobItem("b", "b1"))
-	assert.True(t, accepted, "a newcomer gets a slot")
+	result, evicted = s.offer(jobItem("b", "b1"))
+	assert.Equal(t, offerQueued, result, "a newcomer gets a slot")
 	require.NotNil(t, evicted)
 	assert.Equal(t, "a4", evicted.task.TaskID, "the big job's newest task makes room")
-	accepted, evicted = s.offer(jobItem("b", "b2"))
-	assert.True(t, accepted)
+	result, evicted = s.offer(jobItem("b", "b2"))
+	assert.Equal(t, offerQueued, result)
 	assert.Equal(t, "a3", evicted.task.TaskID)
-	accepted, _ = s.offer(jobItem("b", "b3"))
-	assert.False(t, accepted, "shares are even: 2 and 2")
+	result, _ = s.offer(jobItem("b", "b3"))
+	assert.Equal(t, offerOverflow, result, "shares are even: 2 and 2")
 	assert.Equal(t, 4, s.len())
 	assert.Equal(t, []string{"a1", "b1", "a2", "b2"}, popAll(t, s))
 }
@@ -70,8 +70,8 @@ func TestSchedulerNeverEvictsTaskMessages(t *testing.T) {
 	s := newScheduler(2)
 	require.True(t, s.pushWait(taskItem("a", "a1")))
 	require.True(t, s.pushWait(taskItem("a", "a2")))
-	accepted, evicted := s.offer(jobItem("b", "b1"))
-	assert.False(t, accepted)
+	result, evicted := s.offer(jobItem("b", "b1"))
+	assert.Equal(t, offerOverflow, result)
 	assert.Nil(t, evicted)
 }
 
@@ -102,6 +102,6 @@ func TestSchedulerCloseWakesWorkers(t *testing.T) {
 	}
 	s.close()
 	wg.Wait()
-	accepted, _ := s.offer(jobItem("a", "a1"))
-	assert.False(t, accepted, "a closed queue takes nothing")
+	result, _ := s.offer(jobItem("a", "a1"))
+	assert.Equal(t, offerClosed, result, "a closed queue takes nothing")
 }

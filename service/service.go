@@ -63,9 +63,11 @@ type Service struct {
 	handoffs    *batcher[handoff]
 	retryLater  *batcher[*message]
 
-	started  atomic.Bool
-	killOnce sync.Once
-	killed   chan struct{}
+	started atomic.Bool
+	// killCtx ends with Kill. Producers blocked on a full batcher wait on
+	// it: only a kill may abandon what they hold.
+	killCtx    context.Context
+	killCancel context.CancelFunc
 }
 
 // jobRun tracks one job message whose tasks are in progress.
@@ -94,8 +96,8 @@ func New(client SQSAPI, cfg Config) (*Service, error) {
 		sched:      newScheduler(cfg.MaxQueueSize),
 		leases:     newLeases(),
 		jobSlot:    make(chan struct{}, cfg.MaxConcurrentJobs),
-		killed:     make(chan struct{}),
 	}
+	s.killCtx, s.killCancel = context.WithCancel(context.Background())
 	for range cfg.MaxConcurrentJobs {
 		s.jobSlot <- struct{}{}
 	}
@@ -125,7 +127,7 @@ func (s *Service) queueURL(q queueKind) string {
 // leases lapse. Run returns ErrKilled promptly (handlers must honour their
 // context).
 func (s *Service) Kill() {
-	s.killOnce.Do(func() { close(s.killed) })
+	s.killCancel()
 }
 
 // Run consumes until ctx is cancelled, then shuts down gracefully: it
@@ -145,7 +147,7 @@ func (s *Service) Run(ctx context.Context) error {
 	defer hardCancel()
 	watch.Go(func() {
 		select {
-		case <-s.killed:
+		case <-s.killCtx.Done():
 			hardCancel()
 		case <-hard.Done():
 		}
@@ -196,10 +198,8 @@ func (s *Service) Run(ctx context.Context) error {
 	senders.Wait()
 	finishers.Wait()
 	beat.Wait()
-	select {
-	case <-s.killed:
+	if s.killCtx.Err() != nil {
 		return ErrKilled
-	default:
 	}
 	if left := s.leases.count(); left > 0 {
 		s.log.Warn("shutdown ended with messages still leased; SQS delivers them again after their visibility timeout", "messages", left)
@@ -411,17 +411,19 @@ func (s *Service) startJob(ctx context.Context, m *message) {
 	run := &jobRun{msg: m}
 	run.outstanding.Store(int32(len(job.Tasks)))
 	baseAttempt := m.receiveCount - 1
-	now := time.Now()
 	for i := range job.Tasks {
-		w := &workItem{task: job.Tasks[i], msg: m, job: run, attempt: baseAttempt + job.Tasks[i].Attempt, queuedAt: now}
-		accepted, evicted := s.sched.offer(w)
+		w := &workItem{task: job.Tasks[i], msg: m, job: run, attempt: baseAttempt + job.Tasks[i].Attempt}
+		result, evicted := s.sched.offer(w)
+		if result == offerClosed {
+			return // past the drain deadline: the job is released unfinished
+		}
 		if evicted != nil {
 			evicted.task.Attempt = evicted.attempt
 			if !s.handoffs.submit(ctx, handoff{item: evicted, overflow: true}) {
 				return // shutting down: the unfinished job is released
 			}
 		}
-		if !accepted {
+		if result == offerOverflow {
 			w.task.Attempt = w.attempt
 			if !s.handoffs.submit(ctx, handoff{item: w, overflow: true}) {
 				return
@@ -441,7 +443,7 @@ func (s *Service) settle(run *jobRun) {
 	run.msg.readyAt = time.Now()
 	// The deleter can only refuse once the service is being killed; the
 	// message then stays leased and SQS delivers it again.
-	s.jobDeletes.submit(s.killContext(), run.msg)
+	s.jobDeletes.submit(s.killCtx, run.msg)
 }
 
 // abandonJob gives a job back to SQS when one of its tasks can be neither
@@ -453,27 +455,9 @@ func (s *Service) abandonJob(run *jobRun) {
 	s.stats.jobsInProgress.Add(-1)
 	s.giveJobSlots(1)
 	if s.leases.remove(run.msg) {
-		s.retryLater.submit(s.killContext(), run.msg)
+		s.retryLater.submit(s.killCtx, run.msg)
 	}
 }
-
-// killContext is done once the service is killed; producers block on a
-// full batcher until then.
-func (s *Service) killContext() context.Context { return killCtx{s.killed} }
-
-type killCtx struct{ done chan struct{} }
-
-func (killCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
-func (c killCtx) Done() <-chan struct{}     { return c.done }
-func (c killCtx) Err() error {
-	select {
-	case <-c.done:
-		return context.Canceled
-	default:
-		return nil
-	}
-}
-func (killCtx) Value(any) any { return nil }
 
 // pollTasks receives task messages while the internal queue has room. A
 // task from this queue always runs here: it is never overflowed again.
@@ -495,7 +479,7 @@ func (s *Service) pollTasks(run, poll context.Context) {
 			}
 			m.jobID, m.taskID, m.body = task.JobID, task.TaskID, ""
 			s.observeMessage(Received, m)
-			w := &workItem{task: task, msg: m, attempt: task.Attempt + m.receiveCount - 1, queuedAt: time.Now()}
+			w := &workItem{task: task, msg: m, attempt: task.Attempt + m.receiveCount - 1}
 			if !s.sched.pushWait(w) {
 				// Shutting down: the message stays leased and is released.
 				continue
@@ -533,7 +517,7 @@ func (s *Service) deadLetter(ctx context.Context, m *message, reason error) {
 		if ctx.Err() == nil {
 			s.log.Error("the dead-letter queue refused an invalid message; leaving it for the queue's redrive policy", "queue", m.queue.String(), "message_id", m.id, "reason", text, "err", err)
 			if s.leases.remove(m) {
-				s.retryLater.submit(s.killContext(), m)
+				s.retryLater.submit(s.killCtx, m)
 			}
 		}
 		return
@@ -548,9 +532,9 @@ func (s *Service) deadLetter(ctx context.Context, m *message, reason error) {
 	m.body = ""
 	m.readyAt = time.Now()
 	if m.queue == jobsQueue {
-		s.jobDeletes.submit(s.killContext(), m)
+		s.jobDeletes.submit(s.killCtx, m)
 	} else {
-		s.taskDeletes.submit(s.killContext(), m)
+		s.taskDeletes.submit(s.killCtx, m)
 	}
 }
 
@@ -660,7 +644,7 @@ func (s *Service) taskDone(w *workItem, now time.Time) {
 		return
 	}
 	w.msg.readyAt = now
-	s.taskDeletes.submit(s.killContext(), w.msg)
+	s.taskDeletes.submit(s.killCtx, w.msg)
 }
 
 // taskFailed sends a failed task around SQS for a retry: a job's task is
@@ -670,11 +654,11 @@ func (s *Service) taskDone(w *workItem, now time.Time) {
 func (s *Service) taskFailed(w *workItem) {
 	if w.job != nil {
 		w.task.Attempt = w.attempt + 1
-		s.handoffs.submit(s.killContext(), handoff{item: w})
+		s.handoffs.submit(s.killCtx, handoff{item: w})
 		return
 	}
 	if s.leases.remove(w.msg) {
-		s.retryLater.submit(s.killContext(), w.msg)
+		s.retryLater.submit(s.killCtx, w.msg)
 	}
 }
 

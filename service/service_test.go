@@ -501,7 +501,9 @@ func TestGracefulShutdownReleasesUnfinishedWork(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	rec := newRecorder()
 	blocked := newBlockingHandler()
-	r := start(t, e, Config{Workers: 1, ShutdownTimeout: time.Second, VisibilityTimeout: time.Minute, Handler: blocked, Observer: rec})
+	// The drain part of the budget (3/4) outlasts the 1s long poll: a poll
+	// cut off mid-flight could still be handed a released message by SQS.
+	r := start(t, e, Config{Workers: 1, ShutdownTimeout: 2 * time.Second, VisibilityTimeout: time.Minute, Handler: blocked, Observer: rec})
 	e.sendJobs(t, makeJob("held", 5))
 	e.sendBodies(t, e.tasksURL, `{"task_id":"x1","job_id":"loose"}`, `{"task_id":"x2","job_id":"loose"}`, `{"task_id":"x3","job_id":"loose"}`)
 	rec.waitFor(t, 30*time.Second, "all messages received", func(ev []Event) bool { return count(ev, Received, nil) == 4 })
