@@ -5,7 +5,9 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 )
 
@@ -20,6 +22,9 @@ type faultySQS struct {
 	// calls counts calls per operation and queue URL.
 	calls map[string]int64
 	seq   atomic.Int64
+	// bogusVisibilityReceipts makes every visibility change name a receipt
+	// handle SQS does not know, as when a lease was lost.
+	bogusVisibilityReceipts atomic.Bool
 }
 
 func newFaultySQS(inner SQSAPI) *faultySQS {
@@ -89,5 +94,13 @@ func (f *faultySQS) SendMessageBatch(ctx context.Context, in *sqs.SendMessageBat
 }
 
 func (f *faultySQS) ChangeMessageVisibilityBatch(ctx context.Context, in *sqs.ChangeMessageVisibilityBatchInput, _ ...func(*sqs.Options)) (*sqs.ChangeMessageVisibilityBatchOutput, error) {
+	if f.bogusVisibilityReceipts.Load() {
+		mangled := *in
+		mangled.Entries = append([]types.ChangeMessageVisibilityBatchRequestEntry(nil), in.Entries...)
+		for i := range mangled.Entries {
+			mangled.Entries[i].ReceiptHandle = aws.String("bogus-" + aws.ToString(mangled.Entries[i].ReceiptHandle))
+		}
+		in = &mangled
+	}
 	return call(f, "visibility", *in.QueueUrl, ctx, in, f.SQSAPI.ChangeMessageVisibilityBatch)
 }

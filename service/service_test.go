@@ -348,6 +348,28 @@ func TestHeartbeatKeepsLeaseWhileWorkRuns(t *testing.T) {
 	assert.Zero(t, r.svc.Stats().LeasesLost)
 }
 
+// TestLostLeaseIsCountedAndWorkCompletes: when SQS no longer honours a
+// lease (the heartbeat's receipt handle is refused) the service counts it,
+// stops extending it, and still finishes the work.
+func TestLostLeaseIsCountedAndWorkCompletes(t *testing.T) {
+	e := newEnv(t, envOptions{})
+	faulty := newFaultySQS(e.client)
+	faulty.bogusVisibilityReceipts.Store(true)
+	rec := newRecorder()
+	blocked := newBlockingHandler()
+	r := startWith(t, faulty, e, Config{Workers: 1, VisibilityTimeout: time.Second, Handler: blocked, Observer: rec})
+	e.sendJobs(t, makeJob("lost", 1))
+	<-blocked.started
+	require.Eventually(t, func() bool { return r.svc.Stats().LeasesLost == 1 }, 30*time.Second, 10*time.Millisecond)
+	faulty.bogusVisibilityReceipts.Store(false)
+	close(blocked.release)
+	rec.waitFor(t, 30*time.Second, "the task to finish", func(ev []Event) bool { return count(ev, Finished, nil) >= 1 })
+	require.NoError(t, r.stop(t))
+	// The lapsed job may have been delivered again (and lost its lease too)
+	// before the fault was lifted.
+	assert.GreaterOrEqual(t, r.svc.Stats().LeasesLost, int64(1))
+}
+
 func TestInvalidMessagesGoToDeadLetterQueueWithReason(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	rec := newRecorder()
