@@ -422,6 +422,9 @@ func caseViewOf(c result.Case) caseView {
 		for _, e := range r.Errors {
 			cv.Errors = append(cv.Errors, fmt.Sprintf("repeat %d: %s", r.Repeat, e))
 		}
+		for _, w := range r.Warnings {
+			cv.Errors = append(cv.Errors, fmt.Sprintf("repeat %d (warning): %s", r.Repeat, w))
+		}
 	}
 	return cv
 }
