@@ -9,6 +9,8 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+
+	"github.com/sqsperf/sqsperf/runner/internal/suggest"
 )
 
 // Unit says how a metric's value is stored and how a threshold literal for
@@ -179,31 +181,10 @@ func IsStat(s string) bool {
 
 // Suggest returns the registered name closest to a misspelled one, or "".
 func Suggest(name string) string {
-	best, bestDist := "", 4
+	names := make([]string, 0, len(registry))
 	for n := range registry {
-		if d := levenshtein(name, n); d < bestDist || (d == bestDist && best != "" && n < best) {
-			best, bestDist = n, d
-		}
+		names = append(names, n)
 	}
-	return best
-}
-
-func levenshtein(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
+	sort.Strings(names) // ties resolve the same way on every run
+	return suggest.Closest(name, names)
 }

@@ -15,6 +15,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sqsperf/sqsperf/runner/internal/suggest"
 	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/scenario/units"
 	"github.com/sqsperf/sqsperf/runner/threshold"
@@ -235,7 +236,7 @@ func (d *decoder) unknownKey(k *yaml.Node, parent string, fs []*field) {
 	if parent != "" {
 		where = "in " + parent
 	}
-	if sug := closest(k.Value, keys); sug != "" {
+	if sug := suggest.Closest(k.Value, keys); sug != "" {
 		d.add(k, join(parent, k.Value), "unknown key: did you mean %s?", sug)
 		return
 	}
@@ -384,7 +385,7 @@ func decodeDist(n *yaml.Node, out *Dist) error {
 	params := map[string][]string{DistConstant: nil, DistUniform: {"min", "max"}, DistLognormal: {"median", "p99"}}
 	want, ok := params[k.Value]
 	if !ok || k.Kind != yaml.ScalarNode {
-		if sug := closest(k.Value, distKeys); sug != "" {
+		if sug := suggest.Closest(k.Value, distKeys); sug != "" {
 			return fmt.Errorf("unknown distribution %s: did you mean %s?", k.Value, sug)
 		}
 		return fmt.Errorf("unknown distribution %s: use one of %s", describe(k), strings.Join(distKeys, ", "))
@@ -408,7 +409,7 @@ func decodeDist(n *yaml.Node, out *Dist) error {
 		pk, pv := resolve(v.Content[i]), resolve(v.Content[i+1])
 		if pk.Value != want[0] && pk.Value != want[1] {
 			hint := ""
-			if sug := closest(pk.Value, want); sug != "" {
+			if sug := suggest.Closest(pk.Value, want); sug != "" {
 				hint = ": did you mean " + sug + "?"
 			}
 			return fmt.Errorf("%s takes %s and %s, not %s%s", k.Value, want[0], want[1], describe(pk), hint)
@@ -494,7 +495,7 @@ func (d *decoder) matrix(f *field, n *yaml.Node, s *Scenario) {
 		af := fieldsByPath[path]
 		if k.Kind != yaml.ScalarNode || af == nil || !af.axis {
 			msg := "is not a field the matrix can sweep"
-			if sug := closest(path, axisPaths); sug != "" {
+			if sug := suggest.Closest(path, axisPaths); sug != "" {
 				msg += ": did you mean " + sug + "?"
 			} else if af != nil {
 				msg += " (only service, sqs, load, faults and profile settings can be swept)"
@@ -640,38 +641,4 @@ func defaultNode(f *field) *yaml.Node {
 func isMetricKey(key string) bool {
 	_, _, ok := metric.Resolve(key)
 	return ok
-}
-
-// closest returns the candidate within edit distance 3 of s, or "".
-func closest(s string, candidates []string) string {
-	best, bestDist := "", 4
-	if len(s) > 200 {
-		return ""
-	}
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

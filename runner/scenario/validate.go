@@ -10,6 +10,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/sqsperf/sqsperf/runner/internal/suggest"
 	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/threshold"
 )
@@ -104,7 +105,7 @@ func (c *checker) text(f *field, v string) {
 			}
 		}
 		msg := fmt.Sprintf("%q is not allowed: use one of %s", v, strings.Join(f.enum, ", "))
-		if sug := closest(v, f.enum); sug != "" {
+		if sug := suggest.Closest(v, f.enum); sug != "" {
 			msg = fmt.Sprintf("%q is not allowed: did you mean %s? (one of %s)", v, sug, strings.Join(f.enum, ", "))
 		}
 		c.add(f.path, "%s", msg)

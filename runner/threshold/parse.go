@@ -36,6 +36,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/sqsperf/sqsperf/runner/internal/suggest"
 	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/scenario/units"
 )
@@ -191,7 +192,7 @@ func (e *Expr) Check(matrixPaths []string) error {
 		return &Error{Msg: fmt.Sprintf("scaling(..., %s) needs a matrix: add `matrix: {%s: [2, 4, 8]}` to the scenario", e.Axis, e.Axis)}
 	}
 	msg := fmt.Sprintf("%s is not a matrix axis of this scenario; its axes are: %s", e.Axis, strings.Join(matrixPaths, ", "))
-	if sug := closest(e.Axis, matrixPaths); sug != "" {
+	if sug := suggest.Closest(e.Axis, matrixPaths); sug != "" {
 		msg = fmt.Sprintf("%s is not a matrix axis of this scenario: did you mean %s?", e.Axis, sug)
 	}
 	return &Error{Msg: msg}
@@ -314,7 +315,7 @@ func (p *parser) parseRef(e *Expr, top bool) *Error {
 	}
 	funcs := append(append([]string{}, metric.Stats...), ScalingFunc)
 	msg := fmt.Sprintf("unknown function %s: use one of %s", fn, strings.Join(funcs, ", "))
-	if sug := closest(fn, funcs); sug != "" {
+	if sug := suggest.Closest(fn, funcs); sug != "" {
 		msg = fmt.Sprintf("unknown function %s: did you mean %s?", fn, sug)
 	}
 	return errAt(name.col, "%s", msg)
@@ -408,34 +409,3 @@ func unitNoun(u metric.Unit) string {
 }
 
 func example(u metric.Unit) string { return u.Example() }
-
-// closest returns the candidate within edit distance 3 of s, or "".
-func closest(s string, candidates []string) string {
-	best, bestDist := "", 4
-	for _, c := range candidates {
-		if d := editDistance(s, c); d < bestDist {
-			best, bestDist = c, d
-		}
-	}
-	return best
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
-}
