@@ -1,9 +1,11 @@
 package runner
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
+	"strings"
 
 	"github.com/sqsperf/sqsperf/runner/exitcode"
 	"github.com/sqsperf/sqsperf/runner/result"
@@ -19,6 +21,59 @@ type JudgeOptions struct {
 	// StrictMachine judges machine-dependent metrics even against a
 	// baseline taken on another kind of machine.
 	StrictMachine bool
+	// Confirm is how many times a regression must be seen again, on fresh
+	// runs, before it is reported (see RunAndJudge). Zero reports the first.
+	Confirm int
+}
+
+// RunAndJudge runs a scenario and judges it. A regression against the
+// baseline is confirmed before it is reported: the scenario runs again
+// (fresh samples) and the regression stands only if the new run regresses
+// too. A shared host that is slower for a minute (a noisy neighbour)
+// shifts one run's samples together, which a significance test within the
+// run cannot tell from a real change; it rarely lasts through a second
+// run, while a real regression does. Threshold breaches are never re-run:
+// they are judged on every repeat already.
+func RunAndJudge(ctx context.Context, sc *scenario.Scenario, opt Options, jopt JudgeOptions) (*result.Scenario, exitcode.Code, error) {
+	res, err := Run(ctx, sc, opt)
+	if err != nil {
+		return res, exitcode.Of(err), err
+	}
+	code := Judge(res, sc, jopt)
+	for attempt := 1; attempt <= jopt.Confirm && code == exitcode.Regression; attempt++ {
+		first := regressedMetrics(res)
+		if opt.Progress != nil {
+			fmt.Fprintf(opt.Progress, "%s: regression in %s; running again to confirm (%d of %d)\n", sc.Name, first, attempt, jopt.Confirm)
+		}
+		again, err := Run(ctx, sc, opt)
+		if err != nil {
+			return res, exitcode.Of(err), err
+		}
+		code = Judge(again, sc, jopt)
+		if again.Baseline != nil {
+			if code == exitcode.Regression {
+				again.Baseline.Warnings = append(again.Baseline.Warnings,
+					fmt.Sprintf("confirmed: the regression (%s) was seen again on a fresh run", first))
+			} else {
+				again.Baseline.Warnings = append(again.Baseline.Warnings,
+					fmt.Sprintf("a regression in %s flagged by a first run did not reproduce on a fresh run: treated as machine noise", first))
+			}
+		}
+		res = again
+	}
+	return res, code, nil
+}
+
+func regressedMetrics(res *result.Scenario) string {
+	var names []string
+	if res.Baseline != nil {
+		for _, c := range res.Baseline.Comparisons {
+			if c.Verdict == verdict.Regression {
+				names = append(names, fmt.Sprintf("%s [%s] %+.1f%%", c.Metric, c.Case, c.Change*100))
+			}
+		}
+	}
+	return strings.Join(names, ", ")
 }
 
 // Judge evaluates the scenario's thresholds and compares every case with

@@ -44,14 +44,13 @@ func TestScenario(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			sc, err := scenario.Load(file)
 			require.NoError(t, err)
-			res, err := runner.Run(context.Background(), sc, runner.Options{
+			res, code, err := runner.RunAndJudge(context.Background(), sc, runner.Options{
 				Size:       size,
 				Progress:   testWriter{t},
 				Getenv:     os.Getenv,
 				ProfileDir: filepath.Join("..", "reports", sc.Name),
-			})
+			}, runner.JudgeOptions{BaselineDir: baselines, Confirm: 1})
 			require.NoError(t, err)
-			code := runner.Judge(res, sc, runner.JudgeOptions{BaselineDir: baselines})
 			files, err := report.Write(res, report.Options{Dir: "../reports", StepSummary: os.Getenv("GITHUB_STEP_SUMMARY")})
 			require.NoError(t, err)
 			for _, th := range res.Thresholds {

@@ -33,6 +33,7 @@ type runFlags struct {
 	profiles    bool
 	benchOutput string
 	monitor     bool
+	confirm     int
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -44,6 +45,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.endpoint, "endpoint", "", "SQS endpoint `URL` for -backend endpoint (default: the AWS SDK's chain, e.g. AWS_ENDPOINT_URL_SQS)")
 	fs.StringVar(&f.baselines, "baselines", "baselines", "`DIR` of stored baselines")
 	fs.BoolVar(&f.noBaseline, "no-baseline", false, "do not compare with stored baselines")
+	fs.IntVar(&f.confirm, "confirm", 1, "re-run a scenario `N` times to confirm a regression before reporting it (0: report the first)")
 	fs.BoolVar(&f.strict, "strict-machine", false, "judge time-based metrics even against a baseline from another kind of machine")
 	fs.BoolVar(&f.verbose, "v", false, "log the service's and backend's messages to stderr")
 	fs.BoolVar(&f.profiles, "profiles", true, "write the profiles a scenario asks for next to its report")
@@ -142,15 +144,14 @@ func runAndJudge(ctx context.Context, st *State, sc *scenario.Scenario, f runFla
 		}
 		opt.ProfileDir = dir
 	}
-	res, err := runner.Run(ctx, sc, opt)
-	if err != nil {
-		return nil, exitcode.Of(err), err
-	}
-	jopt := runner.JudgeOptions{StrictMachine: f.strict}
+	jopt := runner.JudgeOptions{StrictMachine: f.strict, Confirm: f.confirm}
 	if !f.noBaseline {
 		jopt.BaselineDir = f.baselines
 	}
-	code := runner.Judge(res, sc, jopt)
+	res, code, err := runner.RunAndJudge(ctx, sc, opt, jopt)
+	if err != nil {
+		return nil, code, err
+	}
 	files, err := report.Write(res, report.Options{Dir: f.out, StepSummary: st.Getenv("GITHUB_STEP_SUMMARY")})
 	if err != nil {
 		return res, code, exitcode.Wrap(exitcode.Environment, fmt.Errorf("writing reports: %w", err))
