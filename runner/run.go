@@ -86,6 +86,9 @@ func (h *serviceHandle) kill() {
 
 // runOnce is one repeat of one case on a fresh backend and service.
 func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label string, opt Options) (result.Run, error) {
+	if opt.LoadOnly {
+		return runLoadOnly(ctx, sc, repeat, label, opt)
+	}
 	run := result.Run{Repeat: repeat, Started: time.Now().UTC(), Metrics: map[string]float64{}}
 	progressOut := opt.Progress
 	if opt.Monitor && opt.Interactive {

@@ -50,6 +50,14 @@ type Options struct {
 	// ProfileDir is where profiles are written when the scenario asks for
 	// them; empty disables profiles.
 	ProfileDir string
+	// LoadOnly sends the scenario's load to the queues of a service that
+	// runs elsewhere and judges the run by queue metrics (see
+	// runLoadOnly): no queue is created or deleted and no service is
+	// started, so several machines can load one service at once.
+	LoadOnly bool
+	// Queues are that service's queue URLs (Jobs, Tasks and DeadLetter,
+	// all required with LoadOnly; Names is unused).
+	Queues sqsbackend.Queues
 }
 
 func (o Options) getenv(k string) string {

@@ -48,6 +48,10 @@ func init() {
 	} {
 		def(Def{Name: c.name, Unit: Count, Better: NoDirection, Help: c.help})
 	}
+	// Load-only mode sees queues, not ids: its dead letters are the growth
+	// of the dead-letter queue's depth, which it reads but never consumes.
+	def(Def{Name: "dead_lettered.queue", Unit: Count, Better: LowerIsBetter,
+		Help: "load-only mode: growth of the dead-letter queue's depth during the run (messages, not task ids; includes other load machines' dead letters)"})
 	def(Def{Name: "lost", Unit: Count, Better: LowerIsBetter, Tolerance: 0, Gate: true,
 		Help: "tasks sent but neither processed nor dead-lettered (computed, never assumed)"})
 	def(Def{Name: "duplicates", Unit: Count, Better: LowerIsBetter, Tolerance: 0,
