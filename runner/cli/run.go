@@ -15,6 +15,7 @@ import (
 	"github.com/sqsperf/sqsperf/runner/report"
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/scenario"
+	"github.com/sqsperf/sqsperf/runner/sqsbackend"
 	"github.com/sqsperf/sqsperf/runner/verdict"
 )
 
@@ -34,6 +35,11 @@ type runFlags struct {
 	benchOutput string
 	monitor     bool
 	confirm     int
+	// Load-only mode: the queues of a service that runs elsewhere.
+	loadOnly bool
+	jobsURL  string
+	tasksURL string
+	dlqURL   string
 }
 
 func (f *runFlags) register(fs *flag.FlagSet) {
@@ -51,6 +57,32 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.BoolVar(&f.profiles, "profiles", true, "write the profiles a scenario asks for next to its report")
 	fs.BoolVar(&f.monitor, "monitor", false, "show the live queue monitor during the load (on a terminal)")
 	fs.StringVar(&f.benchOutput, "bench", "", "also write results in Go benchmark format to `FILE` (for benchstat)")
+	fs.BoolVar(&f.loadOnly, "load-only", false, "only send the load, to a service that runs elsewhere, and judge by queue metrics (needs the three queue URLs; nothing is created or deleted)")
+	fs.StringVar(&f.jobsURL, "jobs-queue-url", "", "with -load-only: the service's jobs queue `URL`")
+	fs.StringVar(&f.tasksURL, "tasks-queue-url", "", "with -load-only: the service's tasks queue `URL`")
+	fs.StringVar(&f.dlqURL, "dlq-url", "", "with -load-only: the service's dead-letter queue `URL` (read, never consumed)")
+}
+
+// checkLoadOnly refuses queue URLs without -load-only (the run would
+// create fresh queues and silently ignore them) and -load-only without
+// all three URLs.
+func (f *runFlags) checkLoadOnly() error {
+	if !f.loadOnly {
+		for _, u := range []struct{ flag, url string }{{"-jobs-queue-url", f.jobsURL}, {"-tasks-queue-url", f.tasksURL}, {"-dlq-url", f.dlqURL}} {
+			if u.url != "" {
+				return exitcode.Errorf(exitcode.Usage, "%s is only used with -load-only (loading a service that runs elsewhere); add -load-only or drop %s", u.flag, u.flag)
+			}
+		}
+		return nil
+	}
+	if f.backend != "" && f.backend != sqsbackend.Endpoint {
+		return exitcode.Errorf(exitcode.Usage, "-load-only runs against the SQS endpoint the service uses: use -backend endpoint (with -endpoint URL or the AWS SDK's chain), not %q", f.backend)
+	}
+	return runner.CheckLoadOnlyQueues(f.loadOnlyQueues())
+}
+
+func (f *runFlags) loadOnlyQueues() sqsbackend.Queues {
+	return sqsbackend.Queues{Jobs: f.jobsURL, Tasks: f.tasksURL, DeadLetter: f.dlqURL}
 }
 
 func (f *runFlags) files(fs *flag.FlagSet) []string {
@@ -68,6 +100,13 @@ func (f *runFlags) options(st *State) runner.Options {
 		Getenv:      st.Getenv,
 		Monitor:     f.monitor,
 	}
+	if f.loadOnly {
+		opt.LoadOnly = true
+		opt.Queues = f.loadOnlyQueues()
+		if opt.Backend == "" {
+			opt.Backend = sqsbackend.Endpoint
+		}
+	}
 	if f.verbose {
 		opt.Logger = slog.New(slog.NewTextHandler(st.Stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	}
@@ -81,6 +120,9 @@ func cmdRun(ctx context.Context, st *State, args []string) error {
 	var f runFlags
 	f.register(fs)
 	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := f.checkLoadOnly(); err != nil {
 		return err
 	}
 	files := f.files(fs)
