@@ -207,7 +207,8 @@ func TestLoadOnlyTimeoutSaysWhatRemains(t *testing.T) {
 	sc, err := scenario.Load("testdata/loadonly.yaml")
 	require.NoError(t, err)
 	sc = sc.Clone()
-	sc.Timeout = 2 * time.Second
+	// Long enough to send 30 jobs on a busy machine; nothing drains them.
+	sc.Timeout = 3 * time.Second
 
 	res, err := runner.Run(context.Background(), sc, loadOnlyOptions(srv, q))
 	require.NoError(t, err)
