@@ -19,6 +19,11 @@ func cmdBaseline(ctx context.Context, st *State, args []string) error {
 	if err := parseFlags(fs, args[1:]); err != nil {
 		return err
 	}
+	if f.loadOnly {
+		// A load-only run measures the queues, not the service: its numbers
+		// must not become the standard full runs are held to.
+		return exitcode.Errorf(exitcode.Usage, "baseline update: -load-only runs cannot refresh baselines (they have no per-message accounting or costs); run without -load-only")
+	}
 	files := f.files(fs)
 	if len(files) == 0 {
 		return exitcode.Errorf(exitcode.Usage, "baseline update: no scenario given: try 'runner baseline update -scenario scenarios/stress.yaml'")

@@ -56,13 +56,14 @@ func TestRunMalformedExitsTwoNamingTheLine(t *testing.T) {
 
 func TestRunUsageErrors(t *testing.T) {
 	for name, args := range map[string][]string{
-		"no scenario":  {"run"},
-		"bad flag":     {"-scenario", "testdata/tiny.yaml", "-no-such-flag"},
-		"missing file": {"-scenario", "testdata/does-not-exist.yaml"},
-		"unknown cmd":  {"frobnicate"},
-		"no args":      {},
-		"bad baseline": {"baseline", "refresh"},
-		"empty update": {"baseline", "update"},
+		"no scenario":      {"run"},
+		"bad flag":         {"-scenario", "testdata/tiny.yaml", "-no-such-flag"},
+		"missing file":     {"-scenario", "testdata/does-not-exist.yaml"},
+		"unknown cmd":      {"frobnicate"},
+		"no args":          {},
+		"bad baseline":     {"baseline", "refresh"},
+		"empty update":     {"baseline", "update"},
+		"load-only update": {"baseline", "update", "-load-only", "-jobs-queue-url", "http://127.0.0.1:1/0/j", "-tasks-queue-url", "http://127.0.0.1:1/0/t", "-dlq-url", "http://127.0.0.1:1/0/d", "-scenario", "testdata/tiny.yaml"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			_, _, err := runCLI(t, nil, args...)
