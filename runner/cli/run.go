@@ -274,13 +274,26 @@ func printVerdict(w io.Writer, res *result.Scenario, files report.Files) {
 			}
 		}
 	}
+	// One line per case and category, with how many runs showed it: six
+	// repeats saying the same thing are one finding, not six.
 	for _, c := range res.Cases {
+		var order []string
+		seen := map[string]int{}
+		summary := map[string]string{}
 		for _, r := range c.Runs {
 			for _, d := range r.Diagnosis {
-				if d.Category != "none" {
-					fmt.Fprintf(w, "  diagnosis [%s #%d]: %s: %s\n", c.Name, r.Repeat, d.Category, d.Summary)
+				if d.Category == "none" {
+					continue
 				}
+				if seen[d.Category] == 0 {
+					order = append(order, d.Category)
+					summary[d.Category] = d.Summary
+				}
+				seen[d.Category]++
 			}
+		}
+		for _, cat := range order {
+			fmt.Fprintf(w, "  diagnosis [%s]: %s: %s (in %d of %d runs)\n", c.Name, cat, summary[cat], seen[cat], len(c.Runs))
 		}
 	}
 	fmt.Fprintf(w, "  reports: %s\n", files.Dir)
