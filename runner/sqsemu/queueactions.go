@@ -216,11 +216,7 @@ func (h *Handler) deleteQueue(_ *requestInfo, body []byte) (any, *apiError) {
 }
 
 func (h *Handler) purgeQueue(_ *requestInfo, body []byte) (any, *apiError) {
-	var in queueURLInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	q, err := h.queueFromURL(in.QueueURL)
+	q, err := h.queueOfRequest(body)
 	if err != nil {
 		return nil, err
 	}
@@ -417,11 +413,7 @@ func (h *Handler) untagQueue(_ *requestInfo, body []byte) (any, *apiError) {
 }
 
 func (h *Handler) listQueueTags(_ *requestInfo, body []byte) (any, *apiError) {
-	var in queueURLInput
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	q, err := h.queueFromURL(in.QueueURL)
+	q, err := h.queueOfRequest(body)
 	if err != nil {
 		return nil, err
 	}
@@ -434,4 +426,14 @@ func (h *Handler) listQueueTags(_ *requestInfo, body []byte) (any, *apiError) {
 	return struct {
 		Tags map[string]string `json:"Tags,omitempty"`
 	}{tags}, nil
+}
+
+// queueOfRequest decodes a request whose only parameter is QueueUrl and
+// finds its queue (DeleteQueue, PurgeQueue, ListQueueTags).
+func (h *Handler) queueOfRequest(body []byte) (*queue, *apiError) {
+	var in queueURLInput
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	return h.queueFromURL(in.QueueURL)
 }
