@@ -261,6 +261,7 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 	dlq.drainRemaining(context.WithoutCancel(ctx))
 
 	metrics, acct := coll.Result(start, end)
+	acct.Foreign = coll.Foreign()
 	for k, v := range metrics {
 		run.Metrics[k] = v
 	}

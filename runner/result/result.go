@@ -58,6 +58,10 @@ type Accounting struct {
 	Crashes      int `json:"crashes"`
 	Duplicates   int `json:"duplicates"`
 	Lost         int `json:"lost"`
+	// Foreign counts observations of tasks this run never sent (warm-up
+	// stragglers, another producer on the same queues). They are outside
+	// the accounting above; a non-zero value says the queues were shared.
+	Foreign int `json:"foreign,omitempty"`
 	// LostIDs names up to the first 20 lost task ids, for debugging.
 	LostIDs []string `json:"lost_ids,omitempty"`
 }
