@@ -43,6 +43,10 @@ type Collector struct {
 	pending pendingBudget
 
 	queueWait, dispatchWait, process, ack, jobLatency *durationHist
+	// jobInService is, per job, its first receive to its last task done:
+	// how long the service held the job. Jobs taken on together should
+	// finish together when the pool is fair; a starved job stands out.
+	jobInService *durationHist
 }
 
 // New returns an empty collector.
@@ -53,6 +57,7 @@ func New() *Collector {
 		process:      newDurationHist(),
 		ack:          newDurationHist(),
 		jobLatency:   newDurationHist(),
+		jobInService: newDurationHist(),
 	}
 }
 
@@ -133,13 +138,17 @@ func (c *Collector) Observe(e service.Event) {
 	default:
 		return
 	}
-	c.taskEvent(e.Kind, e.JobID, e.TaskID, e.At.UnixNano())
+	var recv int64
+	if e.Kind == service.Started && !e.ReceivedAt.IsZero() {
+		recv = e.ReceivedAt.UnixNano()
+	}
+	c.taskEvent(e.Kind, e.JobID, e.TaskID, e.At.UnixNano(), recv)
 }
 
 // taskEvent applies a Started, Finished or DeadLettered observation to the
 // task (or, for a dead-lettered job message, every task of the job).
-func (c *Collector) taskEvent(kind service.EventKind, jobID, taskID string, at int64) {
-	ev := pendingEvent{kind: kind, taskID: taskID, at: at}
+func (c *Collector) taskEvent(kind service.EventKind, jobID, taskID string, at, recv int64) {
+	ev := pendingEvent{kind: kind, taskID: taskID, at: at, recv: recv}
 	if owner, k, ok := parseTaskID(taskID); ok {
 		jobID, ev.scheme, ev.k = owner, true, k
 	} else if taskID == "" {
@@ -185,6 +194,9 @@ func (c *Collector) applyLocked(s *shard, j int32, ev pendingEvent) {
 		if !s.started.set(bit) {
 			c.retried.Add(1)
 		}
+		if js := &s.jobs[j]; ev.recv != 0 && (js.receivedAt == 0 || ev.recv < js.receivedAt) {
+			js.receivedAt = ev.recv
+		}
 	case service.Finished:
 		if !s.processed.set(bit) {
 			c.duplicates.Add(1)
@@ -200,6 +212,9 @@ func (c *Collector) applyLocked(s *shard, j int32, ev pendingEvent) {
 		if js.remaining == 0 {
 			c.jobsDone.Add(1)
 			c.jobLatency.record(time.Duration(ev.at - js.sentAt))
+			if js.receivedAt != 0 {
+				c.jobInService.record(time.Duration(ev.at - js.receivedAt))
+			}
 		}
 	case service.DeadLettered:
 		c.markDeadLocked(s, bit)
@@ -239,13 +254,13 @@ func (c *Collector) AddDeadLettered(bodies []string) {
 		}
 		switch {
 		case m.TaskID != "":
-			c.taskEvent(service.DeadLettered, m.JobID, m.TaskID, 0)
+			c.taskEvent(service.DeadLettered, m.JobID, m.TaskID, 0, 0)
 		case m.JobID != "" && len(m.Tasks) > 0:
 			for _, t := range m.Tasks {
 				if t.TaskID == "" {
 					continue
 				}
-				c.taskEvent(service.DeadLettered, m.JobID, t.TaskID, 0)
+				c.taskEvent(service.DeadLettered, m.JobID, t.TaskID, 0, 0)
 			}
 		default:
 			c.invalidBodies.Add(1)
@@ -359,6 +374,10 @@ func (c *Collector) Result(start, end time.Time) (map[string]float64, result.Acc
 		m["throughput.jobs"] = float64(c.jobsDone.Load()) / window
 	}
 	c.jobLatency.addStats(m, "latency.job")
+	c.jobInService.addStats(m, "latency.job_in_service")
+	if p50 := m["latency.job_in_service.p50"]; p50 > 0 {
+		m["fairness.job_spread"] = m["latency.job_in_service.max"] / p50
+	}
 	c.queueWait.addStats(m, "stage.queue_wait")
 	c.dispatchWait.addStats(m, "stage.dispatch_wait")
 	c.process.addStats(m, "stage.process")

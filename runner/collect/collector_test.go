@@ -398,3 +398,30 @@ func TestEveryKeyIsARegisteredMetric(t *testing.T) {
 		assert.True(t, ok, "%s is not in runner/metric", k)
 	}
 }
+
+// Four jobs taken on together: three finish in about a second, one is
+// starved until four seconds. Its time in service is measured from the
+// earliest receive of any of its tasks, and the spread names it.
+func TestJobInServiceAndFairnessSpread(t *testing.T) {
+	c := New()
+	recv := t0.Add(10 * time.Millisecond)
+	for j, done := range []time.Duration{time.Second, time.Second, 1100 * time.Millisecond, 4 * time.Second} {
+		job := "j" + itoa(j)
+		c.JobSent(job, taskIDs(job, 2), t0)
+		for k := 0; k < 2; k++ {
+			id := job + "/t" + itoa(k)
+			// The second task came back through download-tasks: a later
+			// receive, which must not move the job's start.
+			r := recv
+			if k == 1 {
+				r = recv.Add(done / 2)
+			}
+			c.Observe(service.Event{Kind: service.Started, JobID: job, TaskID: id, ReceivedAt: r, StartedAt: r, At: r})
+			c.Observe(service.Event{Kind: service.Finished, JobID: job, TaskID: id, StartedAt: r, At: recv.Add(done)})
+		}
+	}
+	m, _ := c.Result(t0, recv.Add(4*time.Second))
+	assert.InDelta(t, 4.0, m["latency.job_in_service.max"], 0.05)
+	assert.InDelta(t, 1.0, m["latency.job_in_service.p50"], 0.05)
+	assert.InDelta(t, 4.0, m["fairness.job_spread"], 0.1, "the starved job took four times the median")
+}

@@ -42,14 +42,18 @@ func (b bitset) grown(n uint32) bitset {
 	return b
 }
 
-// jobState is all the collector keeps per job: 24 bytes, plus 4 bytes of
+// jobState is all the collector keeps per job: 32 bytes, plus 4 bytes of
 // index and three bits per task.
 type jobState struct {
-	sentAt    int64  // unix nanoseconds of the job's release by the load driver
-	firstTask uint32 // bit index of the job's first task in the shard's bitsets
-	tasks     uint32
-	remaining uint32 // tasks not processed yet; the job is complete at zero
-	named     bool   // task ids outside the scheme, found through taskByName
+	sentAt int64 // unix nanoseconds of the job's release by the load driver
+	// receivedAt is the earliest receive of a message carrying one of the
+	// job's tasks (the job message itself, for tasks run from it): the
+	// moment the service took the job on. Zero until a task starts.
+	receivedAt int64
+	firstTask  uint32 // bit index of the job's first task in the shard's bitsets
+	tasks      uint32
+	remaining  uint32 // tasks not processed yet; the job is complete at zero
+	named      bool   // task ids outside the scheme, found through taskByName
 }
 
 // numberIndex maps a job number N of one prefix to its job: slot N/shardCount
@@ -66,6 +70,7 @@ type pendingEvent struct {
 	k        uint32 // task number within the job
 	taskID   string // for tasks outside the scheme
 	at       int64
+	recv     int64 // Started: when the carrying message was received
 }
 
 type shard struct {

@@ -12,6 +12,10 @@ func init() {
 		Help: "wall time from the first send until every message was accounted for"})
 	def(Def{Name: "latency.job", Kind: Distribution, Unit: Duration, Better: LowerIsBetter, MachineDependent: true, Tolerance: 0.25,
 		Help: "per job: send to its last task done"})
+	def(Def{Name: "latency.job_in_service", Kind: Distribution, Unit: Duration, Better: LowerIsBetter, MachineDependent: true, Tolerance: 0.25,
+		Help: "per job: first receive by the service to its last task done (how long the service held it)"})
+	def(Def{Name: "fairness.job_spread", Unit: Number, Better: LowerIsBetter, MachineDependent: true, Tolerance: 0.30,
+		Help: "slowest job's time in service over the median job's: near 1 when jobs taken on together share the pool, large when one starves"})
 	def(Def{Name: "stage.queue_wait", Kind: Distribution, Unit: Duration, Better: LowerIsBetter, MachineDependent: true, Tolerance: 0.30,
 		Help: "per message: SQS SentTimestamp to receive"})
 	def(Def{Name: "stage.dispatch_wait", Kind: Distribution, Unit: Duration, Better: LowerIsBetter, MachineDependent: true, Tolerance: 0.30,
