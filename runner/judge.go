@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/sqsperf/sqsperf/runner/exitcode"
+	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/scenario"
 	"github.com/sqsperf/sqsperf/runner/threshold"
@@ -21,6 +22,11 @@ type JudgeOptions struct {
 	// StrictMachine judges machine-dependent metrics even against a
 	// baseline taken on another kind of machine.
 	StrictMachine bool
+	// TimeAsInfo reports thresholds on machine-dependent (time-based)
+	// metrics without judging them. For builds whose timing is not
+	// representative, such as under the race detector (several times
+	// slower): accounting, allocation and count thresholds still judge.
+	TimeAsInfo bool
 	// Confirm is how many times a regression must be seen again, on fresh
 	// runs, before it is reported (see RunAndJudge). Zero reports the first.
 	Confirm int
@@ -83,7 +89,13 @@ func Judge(res *result.Scenario, sc *scenario.Scenario, opt JudgeOptions) exitco
 	res.Thresholds = res.Thresholds[:0]
 	for _, th := range sc.Thresholds {
 		src := fmt.Sprintf("%s:%d", sc.File, th.Line)
-		res.Thresholds = append(res.Thresholds, threshold.Judge(th.Parsed, src, res.Cases)...)
+		judged := threshold.Judge(th.Parsed, src, res.Cases)
+		if def, ok := metric.Lookup(th.Parsed.Metric); ok && opt.TimeAsInfo && def.MachineDependent {
+			for i := range judged {
+				judged[i].Info = true
+			}
+		}
+		res.Thresholds = append(res.Thresholds, judged...)
 	}
 	for _, c := range res.Cases {
 		for _, r := range c.Runs {
@@ -96,7 +108,7 @@ func Judge(res *result.Scenario, sc *scenario.Scenario, opt JudgeOptions) exitco
 	}
 	breached := false
 	for _, t := range res.Thresholds {
-		if !t.Pass {
+		if !t.Pass && !t.Info {
 			breached = true
 		}
 	}

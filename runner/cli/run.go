@@ -251,7 +251,10 @@ func printVerdict(w io.Writer, res *result.Scenario, files report.Files) {
 	fmt.Fprintf(w, "%s: %s\n", res.Name, strings.ToUpper(res.Verdict))
 	for _, t := range res.Thresholds {
 		mark := "ok  "
-		if !t.Pass {
+		switch {
+		case !t.Pass && t.Info:
+			mark = "info"
+		case !t.Pass:
 			mark = "FAIL"
 		}
 		where := ""

@@ -130,8 +130,11 @@ type ThresholdResult struct {
 	Observed float64 `json:"observed"`       // in base units
 	Display  string  `json:"display"`        // observed, formatted with its unit
 	Pass     bool    `json:"pass"`
-	Error    string  `json:"error,omitempty"`  // why it could not be judged, if so
-	Source   string  `json:"source,omitempty"` // file:line of the threshold
+	Error    string  `json:"error,omitempty"` // why it could not be judged, if so
+	// Info marks a threshold reported but not judged: a time-based metric
+	// measured where time is not representative (under the race detector).
+	Info   bool   `json:"info,omitempty"`
+	Source string `json:"source,omitempty"` // file:line of the threshold
 }
 
 // Comparison is one metric compared with the baseline.
