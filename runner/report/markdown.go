@@ -83,6 +83,8 @@ func thresholdOutcome(t result.ThresholdResult) string {
 		return "⚠️ not judged: " + mdText(t.Error)
 	case t.Pass:
 		return "✅ pass"
+	case t.Info:
+		return "ℹ️ outside the bound, reported only (timing not representative here)"
 	}
 	return "❌ **fail**"
 }
