@@ -34,8 +34,8 @@ fuzz: ## run each fuzz target for FUZZTIME
 	bash .ci/fuzz $(FUZZTIME)
 
 .PHONY: scenarios
-scenarios: ## run the scenario suite as CI does
-	$(GO) test -race -count=1 ./runner -run Scenario -v
+scenarios: ## run the scenario suite as the perf workflow does (no -race: full verdict with baselines)
+	$(GO) test -count=1 ./runner -run Scenario -v
 
 .PHONY: baselines
 baselines: ## refresh every stored baseline from this machine
