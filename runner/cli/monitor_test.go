@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqsperf/sqsperf/internal/syncbuf"
 	"github.com/sqsperf/sqsperf/runner/exitcode"
 	"github.com/sqsperf/sqsperf/runner/sqsemu"
 )
@@ -76,7 +76,7 @@ func TestMonitorRunsUntilCancelled(t *testing.T) {
 	_, err := srv.Client().CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String("jobs")})
 	require.NoError(t, err)
 	ctx, cancel := context.WithCancel(context.Background())
-	var out syncWriter
+	var out syncbuf.Buffer
 	st := &State{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
 	done := make(chan error, 1)
 	go func() { done <- Run(ctx, st, []string{"monitor", "-endpoint", srv.URL, "-interval", "100ms"}) }()
@@ -128,22 +128,4 @@ func TestEnvHasAWSCredentials(t *testing.T) {
 	assert.False(t, envHasAWSCredentials(get))
 	env["AWS_PROFILE"] = "dev"
 	assert.True(t, envHasAWSCredentials(get))
-}
-
-// syncWriter is a buffer the monitor goroutine writes while the test reads.
-type syncWriter struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (w *syncWriter) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.Write(p)
-}
-
-func (w *syncWriter) String() string {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.buf.String()
 }

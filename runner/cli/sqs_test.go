@@ -5,7 +5,6 @@ import (
 	"context"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,30 +14,13 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqsperf/sqsperf/internal/syncbuf"
 	"github.com/sqsperf/sqsperf/runner/exitcode"
 	"github.com/sqsperf/sqsperf/runner/sqsemu"
 )
 
-// lockedBuffer lets the test read output while the command writes it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestSQSServeCreatesQueuesAndStopsOnCancel(t *testing.T) {
-	var stdout, stderr lockedBuffer
+	var stdout, stderr syncbuf.Buffer
 	st := &State{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/sqsperf/sqsperf/internal/syncbuf"
 	"github.com/sqsperf/sqsperf/runner/probe"
 )
 
@@ -233,7 +234,7 @@ func TestNamesFilterTheListingAndShowMissingOnes(t *testing.T) {
 
 func TestRunRefreshesUntilCancelled(t *testing.T) {
 	f := newFake(map[string]probe.Depth{"u1": {Visible: 3}})
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	m := New(&buf, f, map[string]string{"jobs": "u1"}, Options{Interval: 5 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
@@ -242,23 +243,6 @@ func TestRunRefreshesUntilCancelled(t *testing.T) {
 	cancel()
 	require.NoError(t, <-done)
 	assert.Contains(t, buf.String(), "rate=→0/s status=green")
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestQueueName(t *testing.T) {

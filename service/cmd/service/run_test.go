@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,28 +14,11 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.uber.org/goleak"
 
+	"github.com/sqsperf/sqsperf/internal/syncbuf"
 	"github.com/sqsperf/sqsperf/runner/sqsemu"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
-
-// syncBuffer is written by the service's goroutines and read by the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestRunConsumesFromEnvironment(t *testing.T) {
 	srv := sqsemu.NewServer()
@@ -66,7 +48,7 @@ func TestRunConsumesFromEnvironment(t *testing.T) {
 	}
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() { done <- run(runCtx, func(k string) string { return env[k] }, &stdout, &stderr) }()
 
@@ -129,7 +111,7 @@ func TestRunStopsAtStartOnBadSettings(t *testing.T) {
 			env[k] = v
 		}
 		env[tc.name] = tc.value
-		var stdout, stderr syncBuffer
+		var stdout, stderr syncbuf.Buffer
 		err := run(context.Background(), func(k string) string { return env[k] }, &stdout, &stderr)
 		assert.ErrorContains(t, err, tc.want, "%s=%q", tc.name, tc.value)
 		assert.Empty(t, stdout.String(), "nothing started")
