@@ -117,17 +117,7 @@ func runLoadOnly(ctx context.Context, sc *scenario.Scenario, repeat int, label s
 		}
 	}
 
-	var probes runtimeProbe = noProbe{}
-	if !opt.DisableProbes {
-		probes = probe.Start(runCtx, probe.Config{
-			Queues: map[string]string{
-				sc.SQS.Queues.Jobs:  queues.Jobs,
-				sc.SQS.Queues.Tasks: queues.Tasks,
-			},
-			OtherQueues: map[string]string{sc.SQS.Queues.DeadLetter: queues.DeadLetter},
-			SQS:         b.Client,
-		})
-	}
+	probes := startProbes(runCtx, sc, opt, b.Client, queues)
 	start := time.Now()
 	prog.phase("load")
 	stopMonitor := startMonitor(runCtx, opt, b.Client, queues, sc)

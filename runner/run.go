@@ -49,6 +49,23 @@ func (noProbe) Stop() probe.Summary { return probe.Summary{} }
 
 var _ runtimeProbe = (*probe.Probe)(nil)
 
+// startProbes samples the runtime and the queues, or stands in a no-op
+// when probes are disabled (to measure their own cost).
+func startProbes(ctx context.Context, sc *scenario.Scenario, opt Options, api probe.QueueAttributesAPI, q sqsbackend.Queues) runtimeProbe {
+	if opt.DisableProbes {
+		return noProbe{}
+	}
+	return probe.Start(ctx, probe.Config{
+		Queues: map[string]string{
+			sc.SQS.Queues.Jobs:  q.Jobs,
+			sc.SQS.Queues.Tasks: q.Tasks,
+		},
+		// The DLQ is charted but must not count as backlog.
+		OtherQueues: map[string]string{sc.SQS.Queues.DeadLetter: q.DeadLetter},
+		SQS:         api,
+	})
+}
+
 // serviceHandle is one running instance of the service.
 type serviceHandle struct {
 	svc    *service.Service
@@ -175,18 +192,7 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 	if err != nil {
 		return run, err
 	}
-	var probes runtimeProbe = noProbe{}
-	if !opt.DisableProbes {
-		probes = probe.Start(runCtx, probe.Config{
-			Queues: map[string]string{
-				sc.SQS.Queues.Jobs:  queues.Jobs,
-				sc.SQS.Queues.Tasks: queues.Tasks,
-			},
-			// The DLQ is charted but must not count as backlog.
-			OtherQueues: map[string]string{sc.SQS.Queues.DeadLetter: queues.DeadLetter},
-			SQS:         b.Client,
-		})
-	}
+	probes := startProbes(runCtx, sc, opt, b.Client, queues)
 	runtime.GC()
 	costBefore := collect.CostSnapshot()
 	start := time.Now()
