@@ -1,0 +1,60 @@
+package metric
+
+// Names of the machine-independent cost metrics (issue 11): what the
+// consumer asks of SQS per message, counted in its own client, and what
+// the harness (the SQS server in its child process) spent beside it.
+const (
+	SQSRequests       = "sqs.requests"
+	SQSCostPerMillion = "sqs.cost_per_million"
+	PayloadSent       = "payload.sent"
+	PayloadReceived   = "payload.received"
+
+	HarnessCPU        = "harness.sqs.cpu_per_message"
+	HarnessAllocBytes = "harness.sqs.alloc_bytes_per_message"
+	HarnessAllocs     = "harness.sqs.alloc_per_message"
+)
+
+// SQSRequestsBy is the name of the per-message request count of one SQS
+// action ("receive", "receive_empty", "delete", "send",
+// "change_visibility", "other").
+func SQSRequestsBy(action string) string { return SQSRequests + "." + action }
+
+func init() {
+	// Request counts depend on how the consumer batches and polls, not on
+	// the machine's speed, so a stored baseline judges them anywhere.
+	// Their tolerances come from A/A runs (baselines/README.md): batching
+	// varies a little with timing (a delete batch closes early when the
+	// pool drains), polling while idle varies more.
+	def(Def{Name: SQSRequests, Unit: Number, Better: LowerIsBetter, Tolerance: 0.25, Gate: true,
+		Help: "SQS requests the service made per task processed, every action and retry attempt counted in its own client"})
+	for _, a := range []struct {
+		name, help string
+		tol        float64
+		gate       bool
+	}{
+		{"receive", "ReceiveMessage calls that returned messages, per task", 0.25, true},
+		{"receive_empty", "ReceiveMessage calls that returned nothing (idle polling), per task", 0.50, false},
+		{"delete", "DeleteMessage(Batch) calls per task: one-by-one deletes instead of batches show here", 0.25, true},
+		{"send", "SendMessage(Batch) calls per task (overflow to the tasks queue, DLQ hand-offs)", 0.25, false},
+		{"change_visibility", "ChangeMessageVisibility(Batch) calls per task (heartbeats, retry delays)", 0.50, false},
+		{"other", "other SQS calls per task (queue management)", 0.50, false},
+	} {
+		def(Def{Name: SQSRequestsBy(a.name), Unit: Number, Better: LowerIsBetter, Tolerance: a.tol, Gate: a.gate, Help: a.help})
+	}
+	def(Def{Name: SQSCostPerMillion, Unit: Number, Better: LowerIsBetter, Tolerance: 0.25,
+		Help: "USD per million tasks at SQS's list price for standard queues (0.40 USD per million requests; a request's payload bills once per 64 KiB)"})
+	def(Def{Name: PayloadSent, Unit: Bytes, Better: LowerIsBetter, Tolerance: 0.05,
+		Help: "message bytes (bodies and attributes) the service sent to SQS per task"})
+	def(Def{Name: PayloadReceived, Unit: Bytes, Better: LowerIsBetter, Tolerance: 0.05,
+		Help: "message bytes (bodies and attributes) the service received from SQS per task"})
+
+	// The harness's share: what the embedded SQS server spent, measured in
+	// its own process so that cpu.per_message and alloc.* describe the
+	// service alone. Reported, not gated: it is not the code under test.
+	def(Def{Name: HarnessCPU, Unit: Duration, Better: NoDirection, MachineDependent: true,
+		Help: "CPU time of the embedded SQS server (its own process) per task processed: the harness's share, not part of cpu.per_message"})
+	def(Def{Name: HarnessAllocBytes, Unit: Bytes, Better: NoDirection,
+		Help: "heap bytes the embedded SQS server allocated per task processed (its own process)"})
+	def(Def{Name: HarnessAllocs, Unit: Count, Better: NoDirection,
+		Help: "heap allocations of the embedded SQS server per task processed (its own process)"})
+}
