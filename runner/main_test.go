@@ -4,6 +4,13 @@ import (
 	"testing"
 
 	"go.uber.org/goleak"
+
+	"github.com/sqsperf/sqsperf/runner/sqsbackend"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// Scenarios run the embedded SQS server as a child process of this
+	// very binary (see sqsbackend.ServeChildIfRequested).
+	sqsbackend.ServeChildIfRequested()
+	goleak.VerifyTestMain(m)
+}

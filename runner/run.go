@@ -12,10 +12,12 @@ import (
 	"github.com/sqsperf/sqsperf/runner/collect"
 	"github.com/sqsperf/sqsperf/runner/diagnose"
 	"github.com/sqsperf/sqsperf/runner/load"
+	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/probe"
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/scenario"
 	"github.com/sqsperf/sqsperf/runner/sqsbackend"
+	"github.com/sqsperf/sqsperf/runner/sqscount"
 	"github.com/sqsperf/sqsperf/service"
 )
 
@@ -135,8 +137,13 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 		return run, envError(fmt.Errorf("creating queues: %w", err))
 	}
 
-	var client service.SQSAPI = b.Client
-	faulty, faults := newFaultInjector(sc.Faults.SQS, b.Client)
+	run.Warnings = append(run.Warnings, b.Warnings...)
+	// The service's own client counts its requests (sqscount), so that
+	// requests per message are measured the same on every backend.
+	requests := &sqscount.Counter{}
+	counted := requests.Client(b.Client)
+	var client service.SQSAPI = counted
+	faulty, faults := newFaultInjector(sc.Faults.SQS, counted)
 	if faulty != nil {
 		client = faulty
 	}
@@ -195,6 +202,8 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 	probes := startProbes(runCtx, sc, opt, b.Client, queues)
 	runtime.GC()
 	costBefore := collect.CostSnapshot()
+	reqBefore := requests.Snapshot()
+	srvBefore, srvKnown, _ := b.ServerCost(runCtx)
 	start := time.Now()
 	prog.phase("load")
 	stopMonitor := startMonitor(runCtx, opt, b.Client, queues, sc)
@@ -246,6 +255,16 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 	}
 	end := time.Now()
 	costAfter := collect.CostSnapshot()
+	reqAfter := requests.Snapshot()
+	var srvSpent sqsbackend.ServerCost
+	if srvKnown {
+		srvAfter, ok, err := b.ServerCost(context.WithoutCancel(ctx))
+		srvKnown = ok
+		if err != nil {
+			run.Warnings = append(run.Warnings, "reading the SQS server's cost: "+err.Error())
+		}
+		srvSpent = srvAfter.Sub(srvBefore)
+	}
 	stopProgress()
 	if !drained {
 		run.Errors = append(run.Errors, fmt.Sprintf("timeout: not every message was accounted for within %s (see lost)", sc.Timeout))
@@ -276,6 +295,15 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 	}
 	for k, v := range summary.Metrics {
 		run.Metrics[k] = v
+	}
+	for k, v := range sqscount.PerMessage(reqAfter.Sub(reqBefore), acct.Processed) {
+		run.Metrics[k] = v
+	}
+	if srvKnown && acct.Processed > 0 {
+		n := float64(acct.Processed)
+		run.Metrics[metric.HarnessCPU] = srvSpent.CPU.Seconds() / n
+		run.Metrics[metric.HarnessAllocs] = float64(srvSpent.Allocs) / n
+		run.Metrics[metric.HarnessAllocBytes] = float64(srvSpent.AllocBytes) / n
 	}
 	if !crash.killedAt.IsZero() {
 		if rec, ok := sampler.recoveryAfter(crash.killedAt); ok {

@@ -11,15 +11,24 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqsperf/sqsperf/runner"
+	"github.com/sqsperf/sqsperf/runner/abtest"
 	"github.com/sqsperf/sqsperf/runner/exitcode"
 	"github.com/sqsperf/sqsperf/runner/report"
+	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/scenario"
+	"github.com/sqsperf/sqsperf/runner/verdict"
 )
 
 // TestScenario runs every file in scenarios/ as a subtest, judges it
 // against its thresholds and stored baseline, writes its reports to
 // reports/, and fails on a breach or a regression: this is the CI gate
 // ("go test ./runner -run Scenario"). SQSPERF_SIZE scales the counts.
+//
+// With SQSPERF_AGAINST=REV (the pull-request workflow sets the merge base)
+// each scenario is instead judged against REV, interleaved on this machine
+// (runner compare): SQSPERF_ROUNDS runs per side (default
+// runner.DefaultABRounds). That is the pull-request verdict, reproduced
+// locally with the same command.
 func TestScenario(t *testing.T) {
 	if testing.Short() {
 		t.Skip("scenario suite skipped in -short mode")
@@ -27,6 +36,10 @@ func TestScenario(t *testing.T) {
 	files, err := filepath.Glob("../scenarios/*.yaml")
 	require.NoError(t, err)
 	require.NotEmpty(t, files, "no scenario files in scenarios/")
+	if against := os.Getenv("SQSPERF_AGAINST"); against != "" {
+		testScenarioAgainst(t, files, against)
+		return
+	}
 	size := 1.0
 	if s := os.Getenv("SQSPERF_SIZE"); s != "" {
 		size, err = strconv.ParseFloat(s, 64)
@@ -76,6 +89,63 @@ func TestScenario(t *testing.T) {
 				t.Errorf("%s: %s (%s); reports in %s", sc.Name, res.Verdict, code, files.Dir)
 			}
 		})
+	}
+}
+
+func testScenarioAgainst(t *testing.T, files []string, against string) {
+	rounds := 0
+	if s := os.Getenv("SQSPERF_ROUNDS"); s != "" {
+		var err error
+		rounds, err = strconv.Atoi(s)
+		require.NoError(t, err, "SQSPERF_ROUNDS must be a whole number such as 8")
+	}
+	var extra []string
+	if s := os.Getenv("SQSPERF_SIZE"); s != "" {
+		extra = []string{"-size", s}
+	}
+	session, err := abtest.Open(t.Context(), abtest.Options{Repo: "..", Against: against, Stdout: testWriter{t}, ExtraArgs: extra})
+	require.NoError(t, err)
+	t.Cleanup(func() { require.NoError(t, session.Close()) })
+	t.Logf("judging the working tree against %s, interleaved on this machine", session.Label())
+	for _, file := range files {
+		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
+		t.Run(name, func(t *testing.T) {
+			sc, err := scenario.Load(file)
+			require.NoError(t, err)
+			res, code, err := runner.JudgeAgainst(t.Context(), session, sc, runner.ABOptions{
+				Rounds:   rounds,
+				Confirm:  1,
+				OutDir:   filepath.Join("..", "reports", "ab", sc.Name),
+				Progress: t.Logf,
+			})
+			require.NoError(t, err)
+			files, err := report.Write(res, report.Options{Dir: "../reports", StepSummary: os.Getenv("GITHUB_STEP_SUMMARY")})
+			require.NoError(t, err)
+			logVerdict(t, res)
+			if code != exitcode.OK {
+				t.Errorf("%s: %s (%s) against %s; reports in %s", sc.Name, res.Verdict, code, session.Label(), files.Dir)
+			}
+		})
+	}
+}
+
+func logVerdict(t *testing.T, res *result.Scenario) {
+	t.Helper()
+	for _, th := range res.Thresholds {
+		if !th.Pass {
+			t.Logf("threshold %s [%s] failed: %s %s", th.Expr, th.Case, th.Display, th.Error)
+		}
+	}
+	if res.Baseline == nil {
+		return
+	}
+	for _, w := range res.Baseline.Warnings {
+		t.Logf("baseline: %s", w)
+	}
+	for _, c := range res.Baseline.Comparisons {
+		if c.Verdict == verdict.Regression {
+			t.Logf("regression: %s [%s] %+.1f%% p=%.3g", c.Metric, c.Case, c.Change*100, c.P)
+		}
 	}
 }
 

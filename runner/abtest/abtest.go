@@ -70,6 +70,9 @@ type Result struct {
 	Scenario string // the scenario's name
 	OutDir   string // "" when the output was temporary
 	Cases    []CaseResult
+	// A and B are each side's results with every round's runs merged
+	// into their cases (B's thresholds are judged on them).
+	A, B *result.Scenario
 }
 
 // Regressed reports whether B regressed against A in any case.
@@ -82,82 +85,144 @@ func (r *Result) Regressed() bool {
 	return false
 }
 
-// Run builds the runner at opts.Against (in a temporary git worktree,
-// removed afterwards even on error) and in the working tree, runs the
-// scenario with each in alternation, and judges B against A.
-func Run(ctx context.Context, opts Options) (res *Result, err error) {
+// Session holds both sides built once, so that several scenarios can be
+// compared without building again: the revision checked out in a
+// temporary git worktree with its runner built, and the working tree's
+// runner. Close removes the worktree.
+type Session struct {
+	opts     Options
+	commit   string
+	tmp      string
+	worktree string
+	a, b     binary
+}
+
+// binary is one side's built runner and the tree it runs in.
+type binary struct {
+	name, label string
+	src, bin    string
+}
+
+// Open resolves the revision, checks it out in a temporary worktree and
+// builds the runner at both sides. opts.Scenario is not needed (it is
+// checked when set). The caller must Close the session.
+func Open(ctx context.Context, opts Options) (*Session, error) {
 	if err := opts.normalise(); err != nil {
 		return nil, err
-	}
-	out := opts.Stdout
-	if out == nil {
-		out = io.Discard
 	}
 	commit, err := resolve(ctx, opts.Repo, opts.Against)
 	if err != nil {
 		return nil, err
 	}
-
 	tmp, err := os.MkdirTemp("", "sqsperf-ab-*")
 	if err != nil {
 		return nil, fmt.Errorf("A/B: %w", err)
 	}
-	defer os.RemoveAll(tmp)
-	worktree := filepath.Join(tmp, "worktree")
-	if _, err := git(ctx, opts.Repo, "worktree", "add", "--detach", worktree, commit); err != nil {
+	s := &Session{opts: opts, commit: commit, tmp: tmp, worktree: filepath.Join(tmp, "worktree")}
+	if _, err := git(ctx, opts.Repo, "worktree", "add", "--detach", s.worktree, commit); err != nil {
+		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("A/B: checking out %s: %w", opts.Against, err)
 	}
-	defer func() {
-		// The worktree must go even when ctx was cancelled, or the
-		// repository keeps a registration pointing at a deleted directory.
-		cleanup := context.WithoutCancel(ctx)
-		if _, rmErr := git(cleanup, opts.Repo, "worktree", "remove", "--force", worktree); rmErr != nil {
-			_, _ = git(cleanup, opts.Repo, "worktree", "prune")
-			if err == nil {
-				err = fmt.Errorf("A/B: removing the temporary worktree: %w", rmErr)
-			}
-		}
-	}()
-
-	outDir, keep := opts.OutDir, true
-	if outDir == "" {
-		outDir, keep = filepath.Join(tmp, "out"), false
-	}
-	sides := []*side{
-		{name: "A", label: fmt.Sprintf("%s (%s)", opts.Against, short(commit)), src: worktree, bin: filepath.Join(tmp, "runner-A")},
-		{name: "B", label: "working tree", src: opts.Repo, bin: filepath.Join(tmp, "runner-B")},
-	}
-	for _, s := range sides {
-		fmt.Fprintf(out, "building %s: %s\n", s.name, s.label)
-		if err := build(ctx, s); err != nil {
-			return nil, err
+	s.a = binary{name: "A", label: fmt.Sprintf("%s (%s)", opts.Against, short(commit)), src: s.worktree, bin: filepath.Join(tmp, "runner-A")}
+	s.b = binary{name: "B", label: "working tree", src: opts.Repo, bin: filepath.Join(tmp, "runner-B")}
+	for _, side := range []binary{s.a, s.b} {
+		fmt.Fprintf(s.out(), "building %s: %s\n", side.name, side.label)
+		if err := build(ctx, side); err != nil {
+			return nil, errors.Join(err, s.Close())
 		}
 	}
+	return s, nil
+}
 
+// Commit is the commit side A was built from.
+func (s *Session) Commit() string { return s.commit }
+
+// Label names side A for reports: the revision as given and its commit.
+func (s *Session) Label() string { return s.a.label }
+
+func (s *Session) out() io.Writer {
+	if s.opts.Stdout == nil {
+		return io.Discard
+	}
+	return s.opts.Stdout
+}
+
+// Close removes the temporary worktree and the built runners. The
+// worktree goes even when the caller's context was cancelled, or the
+// repository would keep a registration pointing at a deleted directory.
+func (s *Session) Close() error {
+	var err error
+	cleanup := context.Background()
+	if _, rmErr := git(cleanup, s.opts.Repo, "worktree", "remove", "--force", s.worktree); rmErr != nil {
+		_, _ = git(cleanup, s.opts.Repo, "worktree", "prune")
+		err = fmt.Errorf("A/B: removing the temporary worktree: %w", rmErr)
+	}
+	return errors.Join(err, os.RemoveAll(s.tmp))
+}
+
+// Run builds the runner at opts.Against (in a temporary git worktree,
+// removed afterwards even on error) and in the working tree, runs the
+// scenario with each in alternation, and judges B against A.
+func Run(ctx context.Context, opts Options) (res *Result, err error) {
+	if opts.Scenario == "" {
+		return nil, fmt.Errorf("%w: no scenario file given", ErrOptions)
+	}
+	s, err := Open(ctx, opts)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { err = errors.Join(err, s.Close()) }()
+	return s.Compare(ctx, s.opts.Scenario, s.opts.Rounds, s.opts.OutDir)
+}
+
+// Compare runs one scenario file with both sides in alternation, rounds
+// times each, and judges B against A. outDir keeps every run's output
+// ("" for a temporary directory inside the session).
+func (s *Session) Compare(ctx context.Context, scenarioFile string, rounds int, outDir string) (*Result, error) {
+	if rounds < 1 {
+		return nil, fmt.Errorf("%w: rounds must be at least 1, got %d", ErrOptions, rounds)
+	}
+	scenarioFile, err := filepath.Abs(scenarioFile)
+	if err != nil {
+		return nil, fmt.Errorf("A/B: %w", err)
+	}
+	if st, err := os.Stat(scenarioFile); err != nil || st.IsDir() {
+		return nil, fmt.Errorf("%w: scenario file %s cannot be read", ErrOptions, scenarioFile)
+	}
+	keep := outDir != ""
+	if !keep {
+		outDir, err = os.MkdirTemp(s.tmp, "out-*")
+		if err != nil {
+			return nil, fmt.Errorf("A/B: %w", err)
+		}
+	}
+	opts := s.opts
+	opts.Scenario = scenarioFile
+	sides := []*side{{binary: s.a}, {binary: s.b}}
 	// Alternate the order each round (AB, BA, AB, ...): with plain ABAB
 	// a machine that slowly warms up or gets busier would always favour
 	// the side that runs first; swapping cancels a linear trend.
-	for round := 1; round <= opts.Rounds; round++ {
+	for round := 1; round <= rounds; round++ {
 		order := []*side{sides[0], sides[1]}
 		if round%2 == 0 {
 			order = []*side{sides[1], sides[0]}
 		}
-		for _, s := range order {
+		for _, sd := range order {
 			start := time.Now()
-			sc, err := runOnce(ctx, s, opts, outDir, round)
+			sc, err := runOnce(ctx, sd, opts, outDir, round)
 			if err != nil {
 				return nil, err
 			}
-			s.add(sc, round)
-			fmt.Fprintf(out, "round %d/%d %s %s: %s in %s\n", round, opts.Rounds, s.name, s.label, sc.Verdict, time.Since(start).Round(time.Millisecond))
+			sd.add(sc, round)
+			fmt.Fprintf(s.out(), "round %d/%d %s %s: %s in %s\n", round, rounds, sd.name, sd.label, sc.Verdict, time.Since(start).Round(time.Millisecond))
 		}
 	}
 
-	res = &Result{Against: opts.Against, Commit: commit, Scenario: sides[1].scenario.Name}
+	res := &Result{Against: opts.Against, Commit: s.commit, Scenario: sides[1].scenario.Name, A: sides[0].merged(), B: sides[1].merged()}
 	if keep {
 		res.OutDir = outDir
-		for _, s := range sides {
-			if err := s.writeBenchfmt(filepath.Join(outDir, s.name+".txt")); err != nil {
+		for _, sd := range sides {
+			if err := sd.writeBenchfmt(filepath.Join(outDir, sd.name+".txt")); err != nil {
 				return nil, err
 			}
 		}
@@ -186,14 +251,13 @@ func (o *Options) normalise() error {
 	if o.Repo, err = filepath.Abs(o.Repo); err != nil {
 		return fmt.Errorf("A/B: %w", err)
 	}
-	if o.Scenario == "" {
-		return fmt.Errorf("%w: no scenario file given", ErrOptions)
-	}
-	if o.Scenario, err = filepath.Abs(o.Scenario); err != nil {
-		return fmt.Errorf("A/B: %w", err)
-	}
-	if st, err := os.Stat(o.Scenario); err != nil || st.IsDir() {
-		return fmt.Errorf("%w: scenario file %s cannot be read", ErrOptions, o.Scenario)
+	if o.Scenario != "" {
+		if o.Scenario, err = filepath.Abs(o.Scenario); err != nil {
+			return fmt.Errorf("A/B: %w", err)
+		}
+		if st, err := os.Stat(o.Scenario); err != nil || st.IsDir() {
+			return fmt.Errorf("%w: scenario file %s cannot be read", ErrOptions, o.Scenario)
+		}
 	}
 	if o.OutDir != "" {
 		if o.OutDir, err = filepath.Abs(o.OutDir); err != nil {
@@ -235,15 +299,13 @@ func short(commit string) string {
 }
 
 type side struct {
-	name, label string
-	src         string // source tree to build and run in
-	bin         string
-	scenario    *result.Scenario // the first round's result, with every round's runs merged in
-	cases       map[string]*result.Case
-	caseOrder   []string
+	binary
+	scenario  *result.Scenario // the first round's result, with every round's runs merged in
+	cases     map[string]*result.Case
+	caseOrder []string
 }
 
-func build(ctx context.Context, s *side) error {
+func build(ctx context.Context, s binary) error {
 	cmd := exec.CommandContext(ctx, "go", "build", "-o", s.bin, RunnerPackage)
 	cmd.Dir = s.src
 	var output bytes.Buffer
@@ -325,17 +387,23 @@ func (s *side) add(sc *result.Scenario, round int) {
 	}
 }
 
-func (s *side) writeBenchfmt(path string) error {
+// merged is the side's first result with every round's runs in its cases.
+func (s *side) merged() *result.Scenario {
 	merged := *s.scenario
 	merged.Cases = nil
 	for _, name := range s.caseOrder {
 		merged.Cases = append(merged.Cases, *s.cases[name])
 	}
+	return &merged
+}
+
+func (s *side) writeBenchfmt(path string) error {
+	merged := s.merged()
 	f, err := os.Create(path)
 	if err != nil {
 		return fmt.Errorf("A/B: %w", err)
 	}
-	if err := verdict.WriteBenchfmt(f, &merged); err != nil {
+	if err := verdict.WriteBenchfmt(f, merged); err != nil {
 		f.Close()
 		return fmt.Errorf("A/B: %s: %w", path, err)
 	}

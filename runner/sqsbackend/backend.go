@@ -58,6 +58,10 @@ type Config struct {
 	Getenv func(string) string
 	// Logger receives progress (default: discarded).
 	Logger *slog.Logger
+	// InProcess keeps the embedded server in this process. By default it
+	// runs in a child process (see child.go) so that its CPU time and
+	// allocations are not counted as the service's.
+	InProcess bool
 }
 
 // Backend is an SQS endpoint ready for use.
@@ -70,6 +74,15 @@ type Backend struct {
 	// StartDuration is how long the backend took to be ready: the
 	// emulator listening, the container healthy, the endpoint answering.
 	StartDuration time.Duration
+	// PID is the embedded server's process when it runs in a child
+	// process, 0 otherwise.
+	PID int
+	// Warnings say how the backend differs from what was asked (the
+	// embedded server kept in-process because the executable cannot
+	// serve it as a child).
+	Warnings []string
+
+	serverCost func(context.Context) (ServerCost, error)
 
 	log *slog.Logger
 	// deleteOnClose is true where queues outlive the backend (a remote

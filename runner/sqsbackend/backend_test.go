@@ -4,7 +4,9 @@ import (
 	"context"
 	"encoding/json"
 	"net"
+	"os"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	ServeChildIfRequested()
 	goleak.VerifyTestMain(m,
 		// Where Docker runs, testcontainers keeps one connection to its
 		// reaper (Ryuk) open for the life of the process on purpose: when
@@ -280,4 +283,42 @@ func BenchmarkOpenEmbedded(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(total.Microseconds())/1000/float64(b.N), "start-ms")
+}
+
+// The embedded server runs in a child process by default: its CPU and
+// allocations are read from there, and the child goes away on Close.
+func TestEmbeddedRunsInAChildProcess(t *testing.T) {
+	ctx := t.Context()
+	b, err := Open(ctx, Config{Kind: Embedded})
+	require.NoError(t, err)
+	require.NotZero(t, b.PID, "the embedded server should run in a child process: %v", b.Warnings)
+	require.NotEqual(t, os.Getpid(), b.PID)
+	q, err := b.CreateQueues(ctx, QueueSpec{Jobs: "j", Tasks: "t", DeadLetter: "d", VisibilityTimeout: time.Second, MaxReceiveCount: 2})
+	require.NoError(t, err)
+	before, ok, err := b.ServerCost(ctx)
+	require.NoError(t, err)
+	require.True(t, ok)
+	for i := 0; i < 200; i++ {
+		_, err := b.Client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: &q.Jobs, MessageBody: aws.String("hello")})
+		require.NoError(t, err)
+	}
+	after, _, err := b.ServerCost(ctx)
+	require.NoError(t, err)
+	d := after.Sub(before)
+	require.Greater(t, d.CPU, time.Duration(0), "200 requests cost the server CPU")
+	require.Greater(t, d.Allocs, uint64(200), "each request allocates in the server")
+	require.NoError(t, b.Close(ctx))
+	// The child is gone: signal 0 fails on a reaped process.
+	p, _ := os.FindProcess(b.PID)
+	require.Error(t, p.Signal(syscall.Signal(0)), "the SQS child process must exit on Close")
+}
+
+func TestEmbeddedInProcessHasNoSeparateCost(t *testing.T) {
+	b, err := Open(t.Context(), Config{Kind: Embedded, InProcess: true})
+	require.NoError(t, err)
+	defer b.Close(t.Context())
+	require.Zero(t, b.PID)
+	_, ok, err := b.ServerCost(t.Context())
+	require.NoError(t, err)
+	require.False(t, ok)
 }

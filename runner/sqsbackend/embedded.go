@@ -3,6 +3,7 @@ package sqsbackend
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -17,6 +18,20 @@ import (
 // so that the figures compare like with like.
 func openEmbedded(ctx context.Context, cfg Config) (*Backend, error) {
 	start := time.Now()
+	var warnings []string
+	if !cfg.InProcess {
+		b, err := startChild(ctx, cfg)
+		if err == nil {
+			if _, err = b.Client.ListQueues(ctx, &sqs.ListQueuesInput{MaxResults: aws.Int32(1)}); err == nil {
+				b.StartDuration = time.Since(start)
+				cfg.Logger.Info("sqs backend ready", "kind", Embedded, "endpoint", b.Endpoint, "pid", b.PID, "start", b.StartDuration)
+				return b, nil
+			}
+			_ = b.Close(ctx)
+		}
+		warnings = append(warnings, fmt.Sprintf("the embedded SQS server runs in-process, so cpu.per_message and alloc.* include its cost: %v", err))
+		cfg.Logger.Warn("sqs backend: no child process", "err", err)
+	}
 	srv, err := sqsemu.Listen("127.0.0.1:0", sqsemu.WithRegion(cfg.Region), sqsemu.WithLogger(cfg.Logger))
 	if err != nil {
 		return nil, exitcode.Errorf(exitcode.Environment, "sqs backend embedded: cannot listen on 127.0.0.1: %v; check that loopback networking works and ports are free", err)
@@ -28,6 +43,7 @@ func openEmbedded(ctx context.Context, cfg Config) (*Backend, error) {
 		Prefix:   cfg.Prefix,
 		Client:   srv.Client(),
 		log:      cfg.Logger,
+		Warnings: warnings,
 	}
 	b.onClose(func(context.Context) error {
 		srv.Close()

@@ -11,9 +11,12 @@ import (
 
 	"github.com/sqsperf/sqsperf/runner/cli"
 	"github.com/sqsperf/sqsperf/runner/exitcode"
+	"github.com/sqsperf/sqsperf/runner/sqsbackend"
 )
 
 func main() {
+	// The embedded SQS server runs as a child process of this binary.
+	sqsbackend.ServeChildIfRequested()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := cli.Run(ctx, cli.NewState(), os.Args[1:])
 	stop()

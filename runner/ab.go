@@ -1,0 +1,103 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/sqsperf/sqsperf/runner/abtest"
+	"github.com/sqsperf/sqsperf/runner/exitcode"
+	"github.com/sqsperf/sqsperf/runner/result"
+	"github.com/sqsperf/sqsperf/runner/scenario"
+	"github.com/sqsperf/sqsperf/runner/verdict"
+)
+
+// ABOptions say how a scenario is judged against a revision.
+type ABOptions struct {
+	// Rounds per side; 0 means DefaultABRounds.
+	Rounds int
+	// Confirm is how many fresh sets of rounds must regress again before a
+	// regression is reported (as JudgeOptions.Confirm).
+	Confirm int
+	// OutDir keeps every round's output ("" for temporary).
+	OutDir string
+	// TimeAsInfo reports time-based thresholds without judging them.
+	TimeAsInfo bool
+	// Progress receives a line when a regression is being confirmed.
+	Progress func(format string, args ...any)
+}
+
+// DefaultABRounds is the rounds per side of the pull-request verdict. With
+// the default gates (about ten metrics in Holm's family at alpha 0.02) the
+// Mann-Whitney test needs 6 per side to reach significance at all; 8
+// gives it the power to see a 15% change at the run-to-run noise measured
+// on shared runners (baselines/README.md), and keeps the suite inside the
+// 15-minute budget of the pull-request job.
+const DefaultABRounds = 8
+
+// JudgeAgainst runs the scenario file with the session's two runners in
+// alternation (A = the revision, B = the working tree), judges B's
+// thresholds on every round's run, and compares B with A metric by metric:
+// every metric, time-based ones included, since both ran on this machine
+// in the same minutes. A regression is confirmed on fresh rounds before it
+// is reported. The result is B's, with the comparison as its baseline
+// report, so it is written and read like any other run's.
+func JudgeAgainst(ctx context.Context, s *abtest.Session, sc *scenario.Scenario, opt ABOptions) (*result.Scenario, exitcode.Code, error) {
+	rounds := opt.Rounds
+	if rounds <= 0 {
+		rounds = DefaultABRounds
+	}
+	attempt := 0
+	outDir := func() string {
+		if opt.OutDir == "" {
+			return ""
+		}
+		if attempt == 0 {
+			return opt.OutDir
+		}
+		return fmt.Sprintf("%s/confirm-%d", opt.OutDir, attempt)
+	}
+	ab, err := s.Compare(ctx, sc.File, rounds, outDir())
+	if err != nil {
+		return nil, exitcode.Environment, exitcode.Wrap(exitcode.Environment, err)
+	}
+	res, code := judgeAB(ab, s.Label(), sc, opt)
+	for attempt = 1; attempt <= opt.Confirm && code == exitcode.Regression; attempt++ {
+		first := regressedMetrics(res)
+		if opt.Progress != nil {
+			opt.Progress("%s: regression in %s; running %d more rounds per side to confirm (%d of %d)", sc.Name, first, rounds, attempt, opt.Confirm)
+		}
+		again, err := s.Compare(ctx, sc.File, rounds, outDir())
+		if err != nil {
+			return res, exitcode.Environment, exitcode.Wrap(exitcode.Environment, err)
+		}
+		res, code = judgeAB(again, s.Label(), sc, opt)
+		if code == exitcode.Regression {
+			res.Baseline.Warnings = append(res.Baseline.Warnings,
+				fmt.Sprintf("confirmed: the regression (%s) was seen again on %d fresh rounds per side", first, rounds))
+		} else {
+			res.Baseline.Warnings = append(res.Baseline.Warnings,
+				fmt.Sprintf("a regression in %s flagged by the first rounds did not reproduce on fresh rounds: treated as machine noise", first))
+		}
+	}
+	return res, code, nil
+}
+
+// judgeAB turns an A/B comparison into B's judged result.
+func judgeAB(ab *abtest.Result, label string, sc *scenario.Scenario, opt ABOptions) (*result.Scenario, exitcode.Code) {
+	res := ab.B
+	code := Judge(res, sc, JudgeOptions{TimeAsInfo: opt.TimeAsInfo})
+	rep := &result.BaselineReport{File: "A/B against " + label, Found: true, SameMachine: true}
+	for _, c := range ab.Cases {
+		rep.Warnings = append(rep.Warnings, c.Report.Warnings...)
+		for _, cmp := range c.Report.Comparisons {
+			cmp.Case = c.Name
+			rep.Comparisons = append(rep.Comparisons, cmp)
+		}
+	}
+	res.Baseline = rep
+	if code == exitcode.OK && verdict.Regressed(*rep) {
+		res.Verdict = result.VerdictRegression
+		code = exitcode.Regression
+	}
+	return res, code
+}
