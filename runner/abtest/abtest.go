@@ -190,7 +190,13 @@ func (s *Session) Compare(ctx context.Context, scenarioFile string, rounds int, 
 		return nil, fmt.Errorf("%w: scenario file %s cannot be read", ErrOptions, scenarioFile)
 	}
 	keep := outDir != ""
-	if !keep {
+	if keep {
+		// Each side's runner runs in its own tree: a relative directory
+		// would land in a different place for each.
+		if outDir, err = filepath.Abs(outDir); err != nil {
+			return nil, fmt.Errorf("A/B: %w", err)
+		}
+	} else {
 		outDir, err = os.MkdirTemp(s.tmp, "out-*")
 		if err != nil {
 			return nil, fmt.Errorf("A/B: %w", err)

@@ -11,12 +11,14 @@ package probe
 
 import (
 	"context"
+	"math"
 	"runtime"
 	"runtime/metrics"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	moremath "github.com/aclements/go-moremath/stats"
 	"github.com/montanaflynn/stats"
 
 	"github.com/sqsperf/sqsperf/runner/metric"
@@ -393,8 +395,11 @@ func (p *Probe) summarize() Summary {
 	m["heap.live.max"] = p.maxHeapLive
 	m["heap.inuse.max"] = p.maxInUse
 	m["goroutines.max"] = p.maxGoroutines
-	if slope, ok := batchSlope(batches, func(b result.BatchPoint) float64 { return b.HeapLive }); ok {
-		m["heap.live.slope"] = slope
+	if fit, ok := fitBatches(batches, func(b result.BatchPoint) float64 { return b.HeapLive }); ok {
+		m["heap.live.slope"] = fit.slope
+		if fit.n >= 3 {
+			m["heap.live.slope_lower"] = fit.lower
+		}
 	}
 	if slope, ok := batchSlope(batches, func(b result.BatchPoint) float64 { return b.Goroutines }); ok {
 		m["goroutines.slope"] = slope
@@ -425,20 +430,59 @@ func putDistribution(m map[string]float64, name string, d *histDelta) {
 // noisy batch does not decide whether memory climbs, and returns its
 // gradient per batch.
 func batchSlope(batches []result.BatchPoint, value func(result.BatchPoint) float64) (float64, bool) {
-	if len(batches) < 2 {
-		return 0, false
+	fit, ok := fitBatches(batches, value)
+	return fit.slope, ok
+}
+
+// slopeFit is a least-squares line's gradient with the lower bound of its
+// two-sided 95% confidence interval.
+type slopeFit struct {
+	slope, lower float64
+	n            int
+}
+
+// slopeConfidence is the confidence level of slopeFit.lower.
+const slopeConfidence = 0.95
+
+// fitBatches fits the quiet points and bounds the gradient from below: a
+// leak is declared only when even the lower bound of the interval climbs
+// (memory.yaml), so one noisy quiet point cannot raise a false alarm and
+// a fixed bound need not be set far above the noise. The interval is
+// Student's t on the residuals (n-2 degrees of freedom).
+func fitBatches(batches []result.BatchPoint, value func(result.BatchPoint) float64) (slopeFit, bool) {
+	n := len(batches)
+	if n < 2 {
+		return slopeFit{}, false
 	}
-	data := make(stats.Series, len(batches))
+	data := make(stats.Series, n)
+	var mx float64
 	for i, b := range batches {
 		data[i] = stats.Coordinate{X: float64(b.Batch), Y: value(b)}
+		mx += data[i].X
 	}
-	fit, err := stats.LinearRegression(data)
-	if err != nil || len(fit) < 2 {
-		return 0, false
+	mx /= float64(n)
+	line, err := stats.LinearRegression(data)
+	if err != nil || len(line) < 2 {
+		return slopeFit{}, false
 	}
-	first, last := fit[0], fit[len(fit)-1]
+	first, last := line[0], line[n-1]
 	if last.X == first.X {
-		return 0, false
+		return slopeFit{}, false
 	}
-	return (last.Y - first.Y) / (last.X - first.X), true
+	fit := slopeFit{slope: (last.Y - first.Y) / (last.X - first.X), n: n}
+	fit.lower = fit.slope
+	if n >= 3 {
+		var sxx, sse float64
+		for i, c := range data {
+			sxx += (c.X - mx) * (c.X - mx)
+			r := c.Y - line[i].Y
+			sse += r * r
+		}
+		if sxx > 0 {
+			se := math.Sqrt(sse / float64(n-2) / sxx)
+			t := moremath.InvCDF(moremath.TDist{V: float64(n - 2)})(1 - (1-slopeConfidence)/2)
+			fit.lower = fit.slope - t*se
+		}
+	}
+	return fit, true
 }

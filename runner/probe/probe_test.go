@@ -317,3 +317,27 @@ func (f *failingQueue) GetQueueAttributes(context.Context, *sqs.GetQueueAttribut
 	}
 	return nil, errors.New("endpoint down")
 }
+
+// The lower confidence bound of the heap slope separates a steady climb
+// from noise around a flat line, which a point estimate cannot.
+func TestFitBatchesLowerBound(t *testing.T) {
+	noise := []float64{3000, -5000, 8000, -2000, 1000, -7000, 4000, -1000, 6000, -4000}
+	flat := make([]result.BatchPoint, len(noise))
+	leak := make([]result.BatchPoint, len(noise))
+	for i, n := range noise {
+		flat[i] = result.BatchPoint{Batch: i, HeapLive: 3e6 + n}
+		leak[i] = result.BatchPoint{Batch: i, HeapLive: 3e6 + n + float64(i)*80*1024}
+	}
+	f, ok := fitBatches(flat, func(b result.BatchPoint) float64 { return b.HeapLive })
+	require.True(t, ok)
+	assert.Less(t, f.lower, f.slope)
+	assert.Less(t, f.lower, 0.0, "noise around a flat line must not bound the slope above zero")
+	l, ok := fitBatches(leak, func(b result.BatchPoint) float64 { return b.HeapLive })
+	require.True(t, ok)
+	assert.InDelta(t, 80*1024, l.slope, 2000)
+	assert.Greater(t, l.lower, 70*1024.0, "an 80 KiB-per-batch climb is bounded well above 16 KiB")
+	// Two points give a slope but no interval.
+	two, ok := fitBatches(leak[:2], func(b result.BatchPoint) float64 { return b.HeapLive })
+	require.True(t, ok)
+	assert.Equal(t, two.slope, two.lower)
+}
