@@ -18,6 +18,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/sqsperf/sqsperf/runner/metric"
+	"github.com/sqsperf/sqsperf/runner/result"
 )
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
