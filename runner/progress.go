@@ -134,7 +134,7 @@ const (
 // how long the current run has been going (0 once it has finished).
 func (p *progress) withETA(line string, elapsed time.Duration) string {
 	if eta := p.tracker.eta(elapsed); eta != "" {
-		return line + p.paint(colorDim, " · "+eta)
+		return line + p.paint(colorDim, ", "+eta)
 	}
 	return line
 }

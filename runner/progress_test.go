@@ -63,7 +63,7 @@ func TestProgressETAFromFinishedRuns(t *testing.T) {
 	assert.NotContains(t, buf.String(), "ETA", "no ETA before a run has finished")
 	clock.advance(10 * time.Second)
 	first.finish()
-	assert.Contains(t, buf.String(), "a #1/2: done in 10.0s · ETA 30s (3 of 4 runs left)\n")
+	assert.Contains(t, buf.String(), "a #1/2: done in 10.0s, ETA 30s (3 of 4 runs left)\n")
 
 	buf.Reset()
 	second := newProgress(tr, false, "a #2/2")
@@ -73,7 +73,7 @@ func TestProgressETAFromFinishedRuns(t *testing.T) {
 	clock.advance(16 * time.Second)
 	second.finish()
 	// Mean of 10s and 20s is 15s; two runs left.
-	assert.Equal(t, "a #2/2: backend 4.00s\na #2/2: load 16.00s\na #2/2: done in 20.0s · ETA 30s (2 of 4 runs left)\n", buf.String())
+	assert.Equal(t, "a #2/2: backend 4.00s\na #2/2: load 16.00s\na #2/2: done in 20.0s, ETA 30s (2 of 4 runs left)\n", buf.String())
 
 	buf.Reset()
 	third := newProgress(tr, true, "b")

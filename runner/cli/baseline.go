@@ -61,8 +61,9 @@ func cmdBaseline(ctx context.Context, st *State, args []string) error {
 	// A new baseline is judged on its thresholds only: comparing it with
 	// the one it replaces would refuse exactly the updates that are meant.
 	f.noBaseline = true
+	progress := f.progress(st, scenarios)
 	for _, sc := range scenarios {
-		res, _, err := runAndJudge(ctx, st, sc, f)
+		res, _, err := runAndJudge(ctx, st, sc, f, progress)
 		if err != nil {
 			return err
 		}

@@ -39,12 +39,16 @@ type State struct {
 
 // NewState describes the current process.
 func NewState() *State {
-	st := &State{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
-	st.StdoutTerminal = term.IsTerminal(int(os.Stdout.Fd()))
-	st.StderrTerminal = term.IsTerminal(int(os.Stderr.Fd()))
+	return newState(os.Stdout, os.Stderr, os.Getenv,
+		term.IsTerminal(int(os.Stdout.Fd())), term.IsTerminal(int(os.Stderr.Fd())))
+}
+
+func newState(stdout, stderr io.Writer, getenv func(string) string, stdoutTerminal, stderrTerminal bool) *State {
+	st := &State{Stdout: stdout, Stderr: stderr, Getenv: getenv, StdoutTerminal: stdoutTerminal, StderrTerminal: stderrTerminal}
 	// Progress is written to stderr, so it is stderr that decides whether
-	// a line may be redrawn with \r and escape codes.
-	st.Interactive = st.StderrTerminal && !isCI(os.Getenv)
+	// a line may be redrawn with \r and escape codes: 'runner ... 2>log'
+	// on a terminal gets plain lines.
+	st.Interactive = stderrTerminal && !isCI(getenv)
 	return st
 }
 

@@ -177,11 +177,12 @@ func cmdRun(ctx context.Context, st *State, args []string) error {
 	if err != nil {
 		return err
 	}
+	progress := f.progress(st, scenarios)
 	var all []*result.Scenario
 	var codes []exitcode.Code
 	var failures []string
 	for _, sc := range scenarios {
-		res, code, err := runAndJudge(ctx, st, sc, f)
+		res, code, err := runAndJudge(ctx, st, sc, f, progress)
 		if err != nil {
 			return err
 		}
@@ -221,8 +222,29 @@ func loadScenarios(files []string) ([]*scenario.Scenario, error) {
 	return out, nil
 }
 
-func runAndJudge(ctx context.Context, st *State, sc *scenario.Scenario, f runFlags) (*result.Scenario, exitcode.Code, error) {
+// progress returns where progress lines go for this invocation: stderr,
+// wrapped to know how many runs lie ahead (every case times its repeats,
+// over every scenario) so lines carry an ETA, with colour only when
+// stderr is a terminal and NO_COLOR is unset.
+func (f *runFlags) progress(st *State, scenarios []*scenario.Scenario) *runner.ProgressTracker {
+	total := 0
+	for _, sc := range scenarios {
+		cases, err := sc.Cases()
+		if err != nil {
+			return runner.NewProgressTracker(st.Stderr, 0, st.color(st.StderrTerminal))
+		}
+		repeats := sc.Repeats
+		if f.repeats > 0 {
+			repeats = f.repeats
+		}
+		total += len(cases) * max(repeats, 1)
+	}
+	return runner.NewProgressTracker(st.Stderr, total, st.color(st.StderrTerminal))
+}
+
+func runAndJudge(ctx context.Context, st *State, sc *scenario.Scenario, f runFlags, progress io.Writer) (*result.Scenario, exitcode.Code, error) {
 	opt := f.options(st)
+	opt.Progress = progress
 	if f.profiles {
 		dir, err := report.ScenarioDir(f.out, sc.Name)
 		if err != nil {
@@ -242,7 +264,10 @@ func runAndJudge(ctx context.Context, st *State, sc *scenario.Scenario, f runFla
 	if err != nil {
 		return res, code, exitcode.Wrap(exitcode.Environment, fmt.Errorf("writing reports: %w", err))
 	}
-	printVerdict(st.Stdout, res, files)
+	printVerdict(st.Stdout, res, files, st.color(st.StdoutTerminal))
+	if st.getenv("GITHUB_ACTIONS") == "true" {
+		annotate(st.Stdout, sc, res)
+	}
 	if f.benchOutput != "" {
 		if err := appendBench(f.benchOutput, res); err != nil {
 			return res, code, exitcode.Wrap(exitcode.Environment, err)
@@ -289,17 +314,35 @@ func writeSuite(st *State, all []*result.Scenario, f runFlags) error {
 	return nil
 }
 
+// ANSI colours of the verdict, used only when stdout is a terminal and
+// NO_COLOR is unset (State.color).
+const (
+	colorRed    = "31"
+	colorGreen  = "32"
+	colorYellow = "33"
+)
+
 // printVerdict writes the short human verdict: one line per threshold and
 // per moved metric, then where the reports are.
-func printVerdict(w io.Writer, res *result.Scenario, files report.Files) {
-	fmt.Fprintf(w, "%s: %s\n", res.Name, strings.ToUpper(res.Verdict))
+func printVerdict(w io.Writer, res *result.Scenario, files report.Files, color bool) {
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return "\033[" + code + "m" + s + "\033[0m"
+	}
+	verdictColor := colorRed
+	if res.Verdict == "pass" {
+		verdictColor = colorGreen
+	}
+	fmt.Fprintf(w, "%s: %s\n", res.Name, paint(verdictColor, strings.ToUpper(res.Verdict)))
 	for _, t := range res.Thresholds {
-		mark := "ok  "
+		mark := paint(colorGreen, "ok  ")
 		switch {
 		case !t.Pass && t.Info:
-			mark = "info"
+			mark = paint(colorYellow, "info")
 		case !t.Pass:
-			mark = "FAIL"
+			mark = paint(colorRed, "FAIL")
 		}
 		where := ""
 		if t.Case != "" && t.Case != res.Name {
@@ -317,7 +360,11 @@ func printVerdict(w io.Writer, res *result.Scenario, files report.Files) {
 		}
 		for _, c := range b.Comparisons {
 			if c.Verdict == "regression" || c.Verdict == "improvement" {
-				fmt.Fprintf(w, "  %s %s [%s]: %+.1f%% (p=%.3g, tolerance %.0f%%)\n", strings.ToUpper(c.Verdict), c.Metric, c.Case, c.Change*100, c.P, c.Tolerance*100)
+				mark := paint(colorGreen, strings.ToUpper(c.Verdict))
+				if c.Verdict == "regression" {
+					mark = paint(colorRed, strings.ToUpper(c.Verdict))
+				}
+				fmt.Fprintf(w, "  %s %s [%s]: %+.1f%% (p=%.3g, tolerance %.0f%%)\n", mark, c.Metric, c.Case, c.Change*100, c.P, c.Tolerance*100)
 			}
 		}
 	}
