@@ -18,19 +18,125 @@ import (
 // throughput chart and the recovery measurement after a crash).
 const sampleEvery = 250 * time.Millisecond
 
-// progress prints what a run is doing: one line per phase when not
-// interactive (CI logs stay short), a line redrawn in place on a terminal.
+// ProgressTracker is what a caller passes as Options.Progress to get more
+// than bare phase lines: it knows how many runs the whole invocation will
+// make (cases x repeats over every scenario), so each line can carry an
+// ETA from the durations of the runs already finished, and whether colour
+// may be used. Writes go to the wrapped stream unchanged.
+type ProgressTracker struct {
+	w     io.Writer
+	color bool
+	now   func() time.Time
+
+	mu    sync.Mutex
+	total int           // runs expected; 0 = unknown
+	done  int           // runs finished
+	spent time.Duration // their total duration
+}
+
+// NewProgressTracker wraps w, where progress lines go. totalRuns is the
+// number of runs the invocation will make (0 if unknown: no ETA); color
+// allows escape codes for colour, which callers grant only when w is a
+// terminal and NO_COLOR is unset.
+func NewProgressTracker(w io.Writer, totalRuns int, color bool) *ProgressTracker {
+	return &ProgressTracker{w: w, total: totalRuns, color: color, now: time.Now}
+}
+
+func (t *ProgressTracker) Write(b []byte) (int, error) { return t.w.Write(b) }
+
+// AddRuns raises the expected number of runs, e.g. when a regression is
+// re-run to confirm it.
+func (t *ProgressTracker) AddRuns(n int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.total += n
+}
+
+func (t *ProgressTracker) finished(d time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.done++
+	t.spent += d
+}
+
+// eta is the time the runs not yet finished will take, at the mean
+// duration of those finished, minus what the current run has already
+// spent; "" until one run has finished or when nothing is left.
+func (t *ProgressTracker) eta(current time.Duration) string {
+	if t == nil {
+		return ""
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	left := t.total - t.done
+	if t.done == 0 || left <= 0 {
+		return ""
+	}
+	mean := t.spent / time.Duration(t.done)
+	rest := max(mean*time.Duration(left)-current, 0)
+	return fmt.Sprintf("ETA %s (%d of %d runs left)", formatETA(rest), left, t.total)
+}
+
+// formatETA rounds to what a person plans with: seconds under a minute,
+// then minutes and seconds.
+func formatETA(d time.Duration) string {
+	if d < time.Minute {
+		return fmt.Sprintf("%ds", int(d.Round(time.Second)/time.Second))
+	}
+	d = d.Round(time.Second)
+	return fmt.Sprintf("%dm%02ds", int(d/time.Minute), int(d%time.Minute/time.Second))
+}
+
+// progress prints what a run is doing: on a terminal, a line redrawn in
+// place; otherwise (CI, a log file) one line per phase when it ends, with
+// the phase's own duration, so a log shows where the time went.
 type progress struct {
 	w           io.Writer
 	interactive bool
 	label       string
+	tracker     *ProgressTracker // nil: no ETA, no colour
+	now         func() time.Time
 	started     time.Time
 	mu          sync.Mutex
 	current     string
+	phaseStart  time.Time
 }
 
+// newProgress starts the progress of one run. When w is a
+// *ProgressTracker the lines carry the invocation's ETA (and colour if
+// it allows), and the run's duration feeds it when finish is called.
 func newProgress(w io.Writer, interactive bool, label string) *progress {
-	return &progress{w: w, interactive: interactive, label: label, started: time.Now()}
+	p := &progress{w: w, interactive: interactive, label: label, now: time.Now}
+	if t, ok := w.(*ProgressTracker); ok {
+		p.tracker = t
+		p.now = t.now
+	}
+	p.started = p.now()
+	return p
+}
+
+// paint wraps s in an ANSI colour when the line is redrawn on a terminal
+// and the tracker allows colour.
+func (p *progress) paint(code, s string) string {
+	if !p.interactive || p.tracker == nil || !p.tracker.color {
+		return s
+	}
+	return "\033[" + code + "m" + s + "\033[0m"
+}
+
+const (
+	colorPhase = "36" // cyan
+	colorDone  = "32" // green
+	colorDim   = "2"
+)
+
+// withETA appends the invocation's ETA, if known, to line; elapsed is
+// how long the current run has been going (0 once it has finished).
+func (p *progress) withETA(line string, elapsed time.Duration) string {
+	if eta := p.tracker.eta(elapsed); eta != "" {
+		return line + p.paint(colorDim, ", "+eta)
+	}
+	return line
 }
 
 func (p *progress) phase(name string) {
@@ -39,12 +145,23 @@ func (p *progress) phase(name string) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.current = name
+	now := p.now()
 	if p.interactive {
-		fmt.Fprintf(p.w, "\r\033[K%s: %s", p.label, name)
+		p.current, p.phaseStart = name, now
+		fmt.Fprintf(p.w, "\r\033[K%s", p.withETA(fmt.Sprintf("%s: %s", p.label, p.paint(colorPhase, name)), now.Sub(p.started)))
 		return
 	}
-	fmt.Fprintf(p.w, "%s: %s (%.1fs)\n", p.label, name, time.Since(p.started).Seconds())
+	p.endPhase(now)
+	p.current, p.phaseStart = name, now
+}
+
+// endPhase prints the line of the phase that just ended (non-interactive
+// only), with how long it took. Called with p.mu held.
+func (p *progress) endPhase(now time.Time) {
+	if p.current == "" {
+		return
+	}
+	fmt.Fprintf(p.w, "%s: %s %.2fs\n", p.label, p.current, now.Sub(p.phaseStart).Seconds())
 }
 
 // follow samples the collector until the returned stop function is
@@ -69,7 +186,8 @@ func (p *progress) follow(c *collect.Collector, start time.Time, expected int, s
 					p.mu.Lock()
 					pr := c.Progress()
 					pr.Expected = expected
-					fmt.Fprintf(p.w, "\r\033[K%s: %s", p.label, collect.FormatProgress(p.current, pr, now.Sub(start)))
+					line := fmt.Sprintf("%s: %s", p.label, collect.FormatProgress(p.current, pr, now.Sub(start)))
+					fmt.Fprintf(p.w, "\r\033[K%s", p.withETA(line, p.now().Sub(p.started)))
 					p.mu.Unlock()
 				}
 			}
@@ -80,16 +198,31 @@ func (p *progress) follow(c *collect.Collector, start time.Time, expected int, s
 }
 
 func (p *progress) finish() {
+	now := p.now()
+	took := now.Sub(p.started)
+	// The tracker learns the run's duration even when nothing is shown
+	// (the monitor owns the terminal), so the next ETA is right.
+	p.tracker.finishedRun(took)
 	if p.w == nil {
 		return
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.interactive {
-		fmt.Fprintf(p.w, "\r\033[K%s: done in %.1fs\n", p.label, time.Since(p.started).Seconds())
+		line := fmt.Sprintf("%s: %s", p.label, p.paint(colorDone, fmt.Sprintf("done in %.1fs", took.Seconds())))
+		fmt.Fprintf(p.w, "\r\033[K%s\n", p.withETA(line, 0))
 		return
 	}
-	fmt.Fprintf(p.w, "%s: done (%.1fs)\n", p.label, time.Since(p.started).Seconds())
+	p.endPhase(now)
+	p.current = ""
+	fmt.Fprintf(p.w, "%s\n", p.withETA(fmt.Sprintf("%s: done in %.1fs", p.label, took.Seconds()), 0))
+}
+
+// finishedRun records one run; a nil tracker ignores it.
+func (t *ProgressTracker) finishedRun(d time.Duration) {
+	if t != nil {
+		t.finished(d)
+	}
 }
 
 // throughputSampler keeps the processed count at a fixed period: the

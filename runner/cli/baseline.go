@@ -8,15 +8,41 @@ import (
 	"github.com/sqsperf/sqsperf/runner/exitcode"
 )
 
+const baselineAbout = `Runs each scenario (its thresholds must pass) and rewrites its stored
+baseline in -baselines DIR (default baselines/), one JSON per scenario.
+Takes the same flags as 'runner run'.`
+
+// isHelpFlag reports whether arg asks for help, for commands that read a
+// subcommand before their flags.
+func isHelpFlag(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
+}
+
 // cmdBaseline: runner baseline update -scenario FILE...
 func cmdBaseline(ctx context.Context, st *State, args []string) error {
-	if len(args) == 0 || args[0] != "update" {
-		return exitcode.Errorf(exitcode.Usage, "usage: runner baseline update -scenario FILE... [-repeats N] [-baselines DIR]")
+	const synopsis = "runner baseline update [flags] FILE..."
+	if len(args) > 0 && isHelpFlag(args[0]) {
+		fmt.Fprintf(st.Stdout, "usage: %s\n\n%s\n", synopsis, baselineAbout)
+		return errHelpShown
 	}
-	fs := newFlagSet(st, "baseline update")
+	if len(args) == 0 || args[0] != "update" {
+		what := "missing subcommand"
+		if len(args) > 0 {
+			what = fmt.Sprintf("unknown subcommand %q", args[0])
+		}
+		return exitcode.Errorf(exitcode.Usage, "baseline: %s: use 'runner baseline update -scenario FILE...'\nrun 'runner baseline update -h' for usage", what)
+	}
+	fs := newFlagSet("baseline update", synopsis, baselineAbout)
 	var f runFlags
 	f.register(fs)
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(st, fs, args[1:]); err != nil {
+		return err
+	}
+	if err := f.check(fs); err != nil {
 		return err
 	}
 	if f.loadOnly {
@@ -35,8 +61,9 @@ func cmdBaseline(ctx context.Context, st *State, args []string) error {
 	// A new baseline is judged on its thresholds only: comparing it with
 	// the one it replaces would refuse exactly the updates that are meant.
 	f.noBaseline = true
+	progress := f.progress(st, scenarios)
 	for _, sc := range scenarios {
-		res, _, err := runAndJudge(ctx, st, sc, f)
+		res, _, err := runAndJudge(ctx, st, sc, f, progress)
 		if err != nil {
 			return err
 		}

@@ -14,15 +14,24 @@ import (
 // builds the runner at REV and at the working tree, runs the scenario with
 // both in alternation and exits 3 when the working tree regressed.
 func cmdCompare(ctx context.Context, st *State, args []string) error {
-	fs := newFlagSet(st, "compare")
+	fs := newFlagSet("compare", "runner compare -scenario FILE -against REV [flags]",
+		"Builds the runner at REV and at the working tree, runs the scenario with both\nin alternation and exits 3 when the working tree regressed.")
 	scenarioFile := fs.String("scenario", "", "scenario `FILE` to run on both sides (taken from the working tree)")
 	against := fs.String("against", "", "git `REV` to compare the working tree with (branch, tag or commit)")
 	rounds := fs.Int("rounds", verdict.RecommendedRepeats, "runs per side, alternating AB, BA, ...; fewer than 6 can only warn")
 	out := fs.String("out", "reports/compare", "output `DIR` for every run's report and A.txt/B.txt for benchstat")
 	repo := fs.String("repo", ".", "`DIR` of the git working tree (side B)")
 	size := fs.String("size", "", "scale every count in the scenario by `FACTOR` on both sides (passed to runner run)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(st, fs, args); err != nil {
 		return err
+	}
+	if *size != "" {
+		if _, err := parseSize(*size); err != nil {
+			return err
+		}
+	}
+	if *rounds < 1 {
+		return exitcode.Errorf(exitcode.Usage, "compare: -rounds %d: want 1 or more runs per side (%d or more to judge a regression)", *rounds, verdict.RecommendedRepeats)
 	}
 	switch {
 	case fs.NArg() == 1 && *scenarioFile == "":

@@ -17,7 +17,8 @@ import (
 
 // cmdMonitor shows queues live: runner monitor -endpoint URL [-queue NAME...].
 func cmdMonitor(ctx context.Context, st *State, args []string) error {
-	fs := newFlagSet(st, "monitor")
+	fs := newFlagSet("monitor", "runner monitor -endpoint URL [-queue NAME]... [flags]",
+		"Shows the depth, in-flight count and rate of SQS queues live (or once with -once).")
 	endpoint := fs.String("endpoint", "", "SQS endpoint `URL`, such as http://127.0.0.1:9324 (default: the AWS SDK's chain, e.g. AWS_ENDPOINT_URL_SQS or real SQS)")
 	var queues stringList
 	fs.Var(&queues, "queue", "queue `NAME` or URL to show (repeatable; default: every queue of the endpoint)")
@@ -28,8 +29,13 @@ func cmdMonitor(ctx context.Context, st *State, args []string) error {
 	backlogRed := fs.Int64("backlog-red", monitor.DefaultThresholds.BacklogRed, "total messages from which a queue shows red")
 	stalled := fs.Duration("stalled", monitor.DefaultThresholds.StalledAfter, "flag a queue whose visible messages sit with none in flight for `DURATION`")
 	region := fs.String("region", "", "AWS `REGION` (default: AWS_REGION, AWS_DEFAULT_REGION, else us-east-1)")
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(st, fs, args); err != nil {
 		return err
+	}
+	if *endpoint == "" && !envHasAWSEndpoint(st.Getenv) && !envHasAWSCredentials(st.Getenv) {
+		// Without an endpoint the SDK would go to real SQS and fail on
+		// missing credentials, which says nothing about what to pass.
+		return exitcode.Errorf(exitcode.Usage, "monitor: no SQS endpoint: pass -endpoint URL (e.g. -endpoint http://127.0.0.1:9324 for 'runner sqs serve'), set AWS_ENDPOINT_URL_SQS, or set AWS credentials (AWS_PROFILE, AWS_ACCESS_KEY_ID) to watch real SQS")
 	}
 	if fs.NArg() > 0 {
 		return exitcode.Errorf(exitcode.Usage, "monitor: unexpected argument %q: name queues with -queue NAME", fs.Arg(0))
@@ -129,6 +135,12 @@ func newMonitorClient(ctx context.Context, st *State, endpoint, region string) (
 			o.BaseEndpoint = aws.String(endpoint)
 		}
 	}), nil
+}
+
+// envHasAWSEndpoint reports whether the AWS SDK will find an endpoint in
+// the environment without -endpoint.
+func envHasAWSEndpoint(getenv func(string) string) bool {
+	return getenv("AWS_ENDPOINT_URL_SQS") != "" || getenv("AWS_ENDPOINT_URL") != ""
 }
 
 func envHasAWSCredentials(getenv func(string) string) bool {

@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/sqsperf/sqsperf/runner"
 	"github.com/sqsperf/sqsperf/runner/exitcode"
+	"github.com/sqsperf/sqsperf/runner/internal/suggest"
 	"github.com/sqsperf/sqsperf/runner/report"
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/scenario"
@@ -47,7 +51,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.out, "out", "reports", "output `DIR` for reports (reports/<scenario>/...)")
 	fs.IntVar(&f.repeats, "repeats", 0, "repeat each case `N` times (0: as the scenario says)")
 	fs.Float64Var(&f.size, "size", 1, "scale every count in the scenario by `FACTOR` (0.1 for a quick check, 10 for a nightly run)")
-	fs.StringVar(&f.backend, "backend", "", "SQS backend: embedded, localstack or endpoint (default: as the scenario says)")
+	fs.StringVar(&f.backend, "backend", "", "SQS backend `KIND`: embedded, localstack or endpoint (default: as the scenario says)")
 	fs.StringVar(&f.endpoint, "endpoint", "", "SQS endpoint `URL` for -backend endpoint (default: the AWS SDK's chain, e.g. AWS_ENDPOINT_URL_SQS)")
 	fs.StringVar(&f.baselines, "baselines", "baselines", "`DIR` of stored baselines")
 	fs.BoolVar(&f.noBaseline, "no-baseline", false, "do not compare with stored baselines")
@@ -79,6 +83,42 @@ func (f *runFlags) checkLoadOnly() error {
 		return exitcode.Errorf(exitcode.Usage, "-load-only runs against the SQS endpoint the service uses: use -backend endpoint (with -endpoint URL or the AWS SDK's chain), not %q", f.backend)
 	}
 	return runner.CheckLoadOnlyQueues(f.loadOnlyQueues())
+}
+
+// check refuses values that would make a run meaningless before anything
+// starts (no backend, no progress line): a size of 0 used to run at full
+// size without a word.
+func (f *runFlags) check(fs *flag.FlagSet) error {
+	cmd := fs.Name()
+	if !(f.size > 0) || math.IsInf(f.size, 0) {
+		return exitcode.Errorf(exitcode.Usage, "%s: -size %v: want a factor greater than 0, such as 0.2 for a quick check or 10 for a soak (1 is full size)", cmd, f.size)
+	}
+	if flagSet(fs, "repeats") && f.repeats < 1 {
+		return exitcode.Errorf(exitcode.Usage, "%s: -repeats %d: want 1 or more (leave it out to use the scenario's repeats)", cmd, f.repeats)
+	}
+	if f.confirm < 0 {
+		return exitcode.Errorf(exitcode.Usage, "%s: -confirm %d: want 0 (report the first regression) or more re-runs", cmd, f.confirm)
+	}
+	if f.backend != "" && !slices.Contains(backendKinds, f.backend) {
+		hint := ""
+		if s := suggest.Closest(f.backend, backendKinds); s != "" {
+			hint = fmt.Sprintf(": did you mean %s?", s)
+		}
+		return exitcode.Errorf(exitcode.Usage, "%s: -backend %q is not a backend%s (one of %s)", cmd, f.backend, hint, strings.Join(backendKinds, ", "))
+	}
+	return nil
+}
+
+var backendKinds = []string{sqsbackend.Embedded, sqsbackend.LocalStack, sqsbackend.Endpoint}
+
+// parseSize reads a -size factor given as text (compare passes it on to
+// the runs it starts, so it checks it first).
+func parseSize(s string) (float64, error) {
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || !(v > 0) || math.IsInf(v, 0) {
+		return 0, exitcode.Errorf(exitcode.Usage, "-size %s: want a factor greater than 0, such as 0.2 for a quick check or 10 for a soak (1 is full size)", s)
+	}
+	return v, nil
 }
 
 func (f *runFlags) loadOnlyQueues() sqsbackend.Queues {
@@ -116,10 +156,14 @@ func (f *runFlags) options(st *State) runner.Options {
 // cmdRun runs scenario files, judges them, writes reports and returns the
 // worst outcome's exit code.
 func cmdRun(ctx context.Context, st *State, args []string) error {
-	fs := newFlagSet(st, "run")
+	fs := newFlagSet("run", "runner run [flags] FILE...   (or: runner -scenario FILE [flags])",
+		"Runs each scenario file, judges it against its thresholds and stored baseline,\nwrites reports to -out and exits 0 pass, 1 threshold failed, 2 usage or invalid\nscenario, 3 regression, 4 environment failure. Flags may follow the files.")
 	var f runFlags
 	f.register(fs)
-	if err := parseFlags(fs, args); err != nil {
+	if err := parseFlags(st, fs, args); err != nil {
+		return err
+	}
+	if err := f.check(fs); err != nil {
 		return err
 	}
 	if err := f.checkLoadOnly(); err != nil {
@@ -133,11 +177,12 @@ func cmdRun(ctx context.Context, st *State, args []string) error {
 	if err != nil {
 		return err
 	}
+	progress := f.progress(st, scenarios)
 	var all []*result.Scenario
 	var codes []exitcode.Code
 	var failures []string
 	for _, sc := range scenarios {
-		res, code, err := runAndJudge(ctx, st, sc, f)
+		res, code, err := runAndJudge(ctx, st, sc, f, progress)
 		if err != nil {
 			return err
 		}
@@ -177,8 +222,29 @@ func loadScenarios(files []string) ([]*scenario.Scenario, error) {
 	return out, nil
 }
 
-func runAndJudge(ctx context.Context, st *State, sc *scenario.Scenario, f runFlags) (*result.Scenario, exitcode.Code, error) {
+// progress returns where progress lines go for this invocation: stderr,
+// wrapped to know how many runs lie ahead (every case times its repeats,
+// over every scenario) so lines carry an ETA, with colour only when
+// stderr is a terminal and NO_COLOR is unset.
+func (f *runFlags) progress(st *State, scenarios []*scenario.Scenario) *runner.ProgressTracker {
+	total := 0
+	for _, sc := range scenarios {
+		cases, err := sc.Cases()
+		if err != nil {
+			return runner.NewProgressTracker(st.Stderr, 0, st.color(st.StderrTerminal))
+		}
+		repeats := sc.Repeats
+		if f.repeats > 0 {
+			repeats = f.repeats
+		}
+		total += len(cases) * max(repeats, 1)
+	}
+	return runner.NewProgressTracker(st.Stderr, total, st.color(st.StderrTerminal))
+}
+
+func runAndJudge(ctx context.Context, st *State, sc *scenario.Scenario, f runFlags, progress io.Writer) (*result.Scenario, exitcode.Code, error) {
 	opt := f.options(st)
+	opt.Progress = progress
 	if f.profiles {
 		dir, err := report.ScenarioDir(f.out, sc.Name)
 		if err != nil {
@@ -198,7 +264,10 @@ func runAndJudge(ctx context.Context, st *State, sc *scenario.Scenario, f runFla
 	if err != nil {
 		return res, code, exitcode.Wrap(exitcode.Environment, fmt.Errorf("writing reports: %w", err))
 	}
-	printVerdict(st.Stdout, res, files)
+	printVerdict(st.Stdout, res, files, st.color(st.StdoutTerminal))
+	if st.getenv("GITHUB_ACTIONS") == "true" {
+		annotate(st.Stdout, sc, res)
+	}
 	if f.benchOutput != "" {
 		if err := appendBench(f.benchOutput, res); err != nil {
 			return res, code, exitcode.Wrap(exitcode.Environment, err)
@@ -245,17 +314,35 @@ func writeSuite(st *State, all []*result.Scenario, f runFlags) error {
 	return nil
 }
 
+// ANSI colours of the verdict, used only when stdout is a terminal and
+// NO_COLOR is unset (State.color).
+const (
+	colorRed    = "31"
+	colorGreen  = "32"
+	colorYellow = "33"
+)
+
 // printVerdict writes the short human verdict: one line per threshold and
 // per moved metric, then where the reports are.
-func printVerdict(w io.Writer, res *result.Scenario, files report.Files) {
-	fmt.Fprintf(w, "%s: %s\n", res.Name, strings.ToUpper(res.Verdict))
+func printVerdict(w io.Writer, res *result.Scenario, files report.Files, color bool) {
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return "\033[" + code + "m" + s + "\033[0m"
+	}
+	verdictColor := colorRed
+	if res.Verdict == "pass" {
+		verdictColor = colorGreen
+	}
+	fmt.Fprintf(w, "%s: %s\n", res.Name, paint(verdictColor, strings.ToUpper(res.Verdict)))
 	for _, t := range res.Thresholds {
-		mark := "ok  "
+		mark := paint(colorGreen, "ok  ")
 		switch {
 		case !t.Pass && t.Info:
-			mark = "info"
+			mark = paint(colorYellow, "info")
 		case !t.Pass:
-			mark = "FAIL"
+			mark = paint(colorRed, "FAIL")
 		}
 		where := ""
 		if t.Case != "" && t.Case != res.Name {
@@ -273,7 +360,11 @@ func printVerdict(w io.Writer, res *result.Scenario, files report.Files) {
 		}
 		for _, c := range b.Comparisons {
 			if c.Verdict == "regression" || c.Verdict == "improvement" {
-				fmt.Fprintf(w, "  %s %s [%s]: %+.1f%% (p=%.3g, tolerance %.0f%%)\n", strings.ToUpper(c.Verdict), c.Metric, c.Case, c.Change*100, c.P, c.Tolerance*100)
+				mark := paint(colorGreen, strings.ToUpper(c.Verdict))
+				if c.Verdict == "regression" {
+					mark = paint(colorRed, strings.ToUpper(c.Verdict))
+				}
+				fmt.Fprintf(w, "  %s %s [%s]: %+.1f%% (p=%.3g, tolerance %.0f%%)\n", mark, c.Metric, c.Case, c.Change*100, c.P, c.Tolerance*100)
 			}
 		}
 	}

@@ -17,9 +17,9 @@ import (
 	"github.com/sqsperf/sqsperf/runner/sqsemu"
 )
 
-const sqsUsage = `usage: runner sqs serve [-addr 127.0.0.1:9324] [-region us-east-1] [-queue SPEC]... [-allow-remote]
+const sqsSynopsis = "runner sqs serve [-addr 127.0.0.1:9324] [-region us-east-1] [-queue SPEC]... [-allow-remote]"
 
-Serves the embedded SQS emulator (AWS JSON 1.0 protocol) until interrupted.
+const sqsAbout = `Serves the embedded SQS emulator (AWS JSON 1.0 protocol) until interrupted.
 Point any AWS SDK at it with AWS_ENDPOINT_URL_SQS=http://127.0.0.1:9324
 (any access key and secret; region as given).
 
@@ -33,25 +33,28 @@ retention (seconds), waitTime (seconds).`
 
 // cmdSQS implements "runner sqs serve".
 func cmdSQS(ctx context.Context, st *State, args []string) error {
-	if len(args) == 0 || args[0] != "serve" {
-		fmt.Fprintln(st.Stderr, sqsUsage)
-		if len(args) == 0 {
-			return exitcode.Errorf(exitcode.Usage, "runner sqs: missing subcommand: use 'runner sqs serve'")
-		}
-		return exitcode.Errorf(exitcode.Usage, "runner sqs: unknown subcommand %q: use 'runner sqs serve'", args[0])
+	if len(args) > 0 && isHelpFlag(args[0]) {
+		fmt.Fprintf(st.Stdout, "usage: %s\n\n%s\n", sqsSynopsis, sqsAbout)
+		return errHelpShown
 	}
-	fs := newFlagSet(st, "sqs serve")
-	fs.Usage = func() { fmt.Fprintln(st.Stderr, sqsUsage) }
+	if len(args) == 0 || args[0] != "serve" {
+		what := "missing subcommand"
+		if len(args) > 0 {
+			what = fmt.Sprintf("unknown subcommand %q", args[0])
+		}
+		return exitcode.Errorf(exitcode.Usage, "sqs: %s: use 'runner sqs serve'\nrun 'runner sqs -h' for usage", what)
+	}
+	fs := newFlagSet("sqs serve", sqsSynopsis, sqsAbout)
 	addr := fs.String("addr", "127.0.0.1:9324", "listen address (host:port); loopback unless -allow-remote")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback listen address (the emulator has no authentication)")
 	region := fs.String("region", sqsemu.DefaultRegion, "region in queue ARNs")
 	var queueSpecs stringList
 	fs.Var(&queueSpecs, "queue", "queue to create at start: NAME[:dlq=NAME,maxReceiveCount=N,...] (repeatable)")
-	if err := parseFlags(fs, args[1:]); err != nil {
+	if err := parseFlags(st, fs, args[1:]); err != nil {
 		return err
 	}
 	if fs.NArg() > 0 {
-		return exitcode.Errorf(exitcode.Usage, "runner sqs serve: unexpected argument %q (flags only; see -h)", fs.Arg(0))
+		return exitcode.Errorf(exitcode.Usage, "sqs serve: unexpected argument %q (flags only)\nrun 'runner sqs serve -h' for usage", fs.Arg(0))
 	}
 	specs := make([]queueSpec, 0, len(queueSpecs))
 	for _, s := range queueSpecs {

@@ -16,12 +16,9 @@ import (
 // of every file is printed (file:line:column: field: message), so one
 // pass fixes them all. A directory stands for the *.yaml files in it.
 func cmdValidate(ctx context.Context, st *State, args []string) error {
-	fs := newFlagSet(st, "validate")
-	fs.Usage = func() {
-		fmt.Fprintln(st.Stderr, "usage: runner validate FILE|DIR...")
-		fmt.Fprintln(st.Stderr, "Checks scenario files (units, ranges, metric names, thresholds, matrix) without running them.")
-	}
-	if err := parseFlags(fs, args); err != nil {
+	fs := newFlagSet("validate", "runner validate FILE|DIR...",
+		"Checks scenario files (units, ranges, metric names, thresholds, matrix) without running them.")
+	if err := parseFlags(st, fs, args); err != nil {
 		return err
 	}
 	files, err := scenarioFiles(fs.Args())
@@ -29,6 +26,7 @@ func cmdValidate(ctx context.Context, st *State, args []string) error {
 		return exitcode.Wrap(exitcode.Usage, err)
 	}
 	if len(files) == 0 {
+		fs.SetOutput(st.Stderr)
 		fs.Usage()
 		return exitcode.Errorf(exitcode.Usage, "runner validate: name at least one scenario file, such as scenarios/stress.yaml")
 	}

@@ -95,6 +95,47 @@ func (d *decoder) add(n *yaml.Node, field, format string, args ...any) {
 
 var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
 
+// maxSyntaxSearchLines bounds the search for a syntax error's real line:
+// each step re-parses a prefix, and a file this long is not a scenario.
+const maxSyntaxSearchLines = 20000
+
+// syntaxErrorLine returns the line a YAML syntax error is really on.
+// yaml.v3 puts the line of the *context* in its message when it has one
+// ("while parsing a block mapping" started at the top of the document),
+// not the line of the problem, so a fault on line 24 was reported on line
+// 5. The problem is on the first line at which a prefix of the file stops
+// parsing: every prefix that ends before it is valid YAML. reported is
+// where the search starts (the context is never after the problem).
+func syntaxErrorLine(data []byte, reported int) int {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if len(lines) > maxSyntaxSearchLines {
+		return reported
+	}
+	fails := func(n int) bool {
+		var doc yaml.Node
+		err := safeDecode(yaml.NewDecoder(bytes.NewReader(bytes.Join(lines[:n], nil))), &doc)
+		return err != nil && err != io.EOF
+	}
+	// Binary search for the shortest failing prefix: a prefix that ends
+	// before the fault parses, one that includes it does not.
+	lo, hi := max(reported-1, 0), len(lines) // fails(lo) is false or lo==0; fails(hi) is true
+	if lo > 0 && fails(lo) {
+		lo = 0
+	}
+	for hi-lo > 1 {
+		mid := (lo + hi) / 2
+		if fails(mid) {
+			hi = mid
+		} else {
+			lo = mid
+		}
+	}
+	if !fails(hi) {
+		return reported
+	}
+	return hi
+}
+
 // document parses the YAML text into its root node: exactly one
 // document holding a mapping.
 func (d *decoder) document(data []byte) (root *yaml.Node, err error) {
@@ -108,6 +149,7 @@ func (d *decoder) document(data []byte) (root *yaml.Node, err error) {
 		if m := yamlLine.FindStringSubmatch(derr.Error()); m != nil {
 			e.Line, _ = strconv.Atoi(m[1])
 			e.Msg = "invalid YAML: " + m[2]
+			e.Line = syntaxErrorLine(data, e.Line)
 		}
 		return nil, ErrorList{e}
 	}

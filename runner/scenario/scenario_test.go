@@ -246,13 +246,20 @@ func TestErrors(t *testing.T) {
 		{"empty", "", []string{"t.yaml: the file is empty: a scenario needs at least a name or load section (see scenarios/stress.yaml)"}},
 		{"comment only", "# nothing\n", []string{"t.yaml: the file is empty: a scenario needs at least a name or load section (see scenarios/stress.yaml)"}},
 		{"two documents", "name: a\n---\nname: b\n", []string{"t.yaml:2: more than one YAML document ('---'): put one scenario in each file"}},
-		{"YAML syntax", "name: a\nservice:\n  workers: [1\n", []string{"t.yaml:2: invalid YAML: did not find expected ',' or ']'"}},
+		{"YAML syntax", "name: a\nservice:\n  workers: [1\n", []string{"t.yaml:3: invalid YAML: did not find expected ',' or ']'"}},
 		{"tab indentation", "service:\n\tworkers: 2\n", []string{"t.yaml:2: invalid YAML: found character that cannot start any token"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			assert.Equal(t, tc.want, parseErrors(t, tc.src))
 		})
 	}
+}
+
+// yaml.v3 names the line of the construct it was parsing, not of the
+// fault: a one-space indent on line 24 came out as line 5.
+func TestYAMLSyntaxErrorDeepInFileNamesItsLine(t *testing.T) {
+	got := parseErrors(t, mustRead(t, "testdata/syntax-deep.yaml"))
+	assert.Equal(t, []string{"t.yaml:24: invalid YAML: did not find expected key"}, got)
 }
 
 func TestEveryProblemAtOnceInFileOrder(t *testing.T) {

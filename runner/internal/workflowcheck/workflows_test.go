@@ -156,13 +156,27 @@ func TestPerfWorkflowDoesWhatCIReliesOn(t *testing.T) {
 
 func TestBaselinesWorkflowRefreshesAndOpensAPullRequest(t *testing.T) {
 	w := load(t, repoRoot(t), "baselines.yml")
+	// On a schedule and by hand: a run per push to main opened a pull
+	// request per push.
 	assert.Contains(t, w.On, "workflow_dispatch")
-	require.Contains(t, w.On, "push")
-	push, _ := w.On["push"].(map[string]any)
-	assert.Contains(t, push["branches"], "main")
+	assert.Contains(t, w.On, "schedule")
+	assert.NotContains(t, w.On, "push")
 	runs, uses := stepsOf(w)
 	assert.True(t, anyMatch(runs, `^make baselines$`), "runs make baselines: %q", runs)
-	assert.True(t, anyMatch(uses, `^peter-evans/create-pull-request@`), "opens a pull request")
+	require.True(t, anyMatch(uses, `^peter-evans/create-pull-request@`), "opens a pull request")
+	for _, j := range w.Jobs {
+		for _, s := range j.Steps {
+			if !strings.HasPrefix(s.Uses, "peter-evans/create-pull-request@") {
+				continue
+			}
+			// One refresh pull request, updated in place, opened with a
+			// token whose events start the perf checks when one is set.
+			assert.Equal(t, "sqsperf/refresh-baselines", s.With["branch"])
+			assert.Contains(t, s.With["token"], "secrets.BASELINES_PR_TOKEN")
+			assert.Contains(t, s.With["token"], "steps.app-token.outputs.token")
+			assert.Contains(t, s.With["body"], "Close and reopen it", "says how to start the checks without a token")
+		}
+	}
 }
 
 func stepsOf(w workflow) (runs, uses []string) {
