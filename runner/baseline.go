@@ -21,7 +21,9 @@ func UpdateBaselines(res *result.Scenario, sc *scenario.Scenario, dir string) ([
 	var written []string
 	for _, c := range res.Cases {
 		path := verdict.Path(dir, sc.Name, c.Name)
-		if err := verdict.Save(path, verdict.FromCase(sc.Name, res.Hash, fp, c)); err != nil {
+		b := verdict.FromCase(sc.Name, res.Hash, fp, c)
+		b.Size = res.Size // a scaled run's numbers hold only for runs of its size
+		if err := verdict.Save(path, b); err != nil {
 			return written, fmt.Errorf("writing baseline %s: %w", path, err)
 		}
 		written = append(written, path)

@@ -40,7 +40,14 @@ type JudgeOptions struct {
 // run cannot tell from a real change; it rarely lasts through a second
 // run, while a real regression does. Threshold breaches are never re-run:
 // they are judged on every repeat already.
+//
+// An unusable baseline file (see Judge) is an error carrying
+// exitcode.Usage; it is looked for before running too, so a broken file
+// costs no run.
 func RunAndJudge(ctx context.Context, sc *scenario.Scenario, opt Options, jopt JudgeOptions) (*result.Scenario, exitcode.Code, error) {
+	if err := checkBaselines(sc, opt, jopt); err != nil {
+		return nil, exitcode.Usage, err
+	}
 	res, err := Run(ctx, sc, opt)
 	if err != nil {
 		return res, exitcode.Of(err), err
@@ -67,7 +74,34 @@ func RunAndJudge(ctx context.Context, sc *scenario.Scenario, opt Options, jopt J
 		}
 		res = again
 	}
+	if code == exitcode.Usage && res.Verdict == result.VerdictError {
+		return res, code, exitcode.Errorf(exitcode.Usage, "%s", res.Error)
+	}
 	return res, code, nil
+}
+
+// checkBaselines loads the baseline of every case the run will have and
+// returns the problems of those that exist but cannot be used, as Judge
+// would after the run.
+func checkBaselines(sc *scenario.Scenario, opt Options, jopt JudgeOptions) error {
+	if jopt.BaselineDir == "" {
+		return nil
+	}
+	cases, err := opt.Effective(sc).Cases()
+	if err != nil {
+		return nil // Run reports it, with its own exit code
+	}
+	var unusable []error
+	for _, c := range cases {
+		path := verdict.Path(jopt.BaselineDir, sc.Name, c.Name)
+		if _, err := verdict.LoadFor(path, sc.Name, c.Name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			unusable = append(unusable, unusableBaseline(err, sc))
+		}
+	}
+	if len(unusable) > 0 {
+		return exitcode.Wrap(exitcode.Usage, errors.Join(unusable...))
+	}
+	return nil
 }
 
 func regressedMetrics(res *result.Scenario) string {
@@ -84,7 +118,9 @@ func regressedMetrics(res *result.Scenario) string {
 
 // Judge evaluates the scenario's thresholds and compares every case with
 // its stored baseline, fills res.Thresholds, res.Baseline and res.Verdict,
-// and returns the exit code the result deserves.
+// and returns the exit code the result deserves. A baseline file that
+// exists but cannot be used gives exitcode.Usage, with res.Verdict
+// "error" and res.Error naming the file and what to do.
 func Judge(res *result.Scenario, sc *scenario.Scenario, opt JudgeOptions) exitcode.Code {
 	res.Thresholds = res.Thresholds[:0]
 	for _, th := range sc.Thresholds {
@@ -115,7 +151,15 @@ func Judge(res *result.Scenario, sc *scenario.Scenario, opt JudgeOptions) exitco
 
 	regressed := false
 	if opt.BaselineDir != "" {
-		res.Baseline = compareBaselines(res, sc, opt)
+		rep, err := compareBaselines(res, sc, opt)
+		res.Baseline = rep
+		if err != nil {
+			// Worse than a breach: without its baseline the run was not
+			// judged as asked, and the file needs a person's attention.
+			res.Verdict = result.VerdictError
+			res.Error = err.Error()
+			return exitcode.Usage
+		}
 		regressed = verdict.Regressed(*res.Baseline)
 	}
 
@@ -131,7 +175,12 @@ func Judge(res *result.Scenario, sc *scenario.Scenario, opt JudgeOptions) exitco
 	return exitcode.OK
 }
 
-func compareBaselines(res *result.Scenario, sc *scenario.Scenario, opt JudgeOptions) *result.BaselineReport {
+// compareBaselines compares every case with its stored baseline. A
+// missing baseline is a warning (there is nothing to compare with yet);
+// one that exists but cannot be used (malformed, another version,
+// impossible values, another scenario's) is an error: reading it as "no
+// baseline" would turn the regression gate off without a word.
+func compareBaselines(res *result.Scenario, sc *scenario.Scenario, opt JudgeOptions) (*result.BaselineReport, error) {
 	rep := &result.BaselineReport{File: opt.BaselineDir, Found: true, SameMachine: true}
 	fp := verdict.CurrentFingerprint(res.Environment["backend"])
 	vopt := verdict.Options{
@@ -139,21 +188,21 @@ func compareBaselines(res *result.Scenario, sc *scenario.Scenario, opt JudgeOpti
 		Tolerance:     sc.Baseline.Tolerance,
 		MinSamples:    sc.Baseline.MinSamples,
 		StrictMachine: opt.StrictMachine,
+		ScenarioHash:  res.Hash,
+		Size:          res.Size,
 	}
+	var unusable []error
 	for _, c := range res.Cases {
 		path := verdict.Path(opt.BaselineDir, sc.Name, c.Name)
-		base, err := verdict.Load(path)
+		base, err := verdict.LoadFor(path, sc.Name, c.Name)
 		if errors.Is(err, fs.ErrNotExist) {
 			rep.Found = false
 			rep.Warnings = append(rep.Warnings, verdict.MissingWarning(path, sc.File))
 			continue
 		}
 		if err != nil {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("baseline %s is unreadable (%v): refresh it with 'runner baseline update -scenario %s'", path, err, sc.File))
+			unusable = append(unusable, unusableBaseline(err, sc))
 			continue
-		}
-		if base.ScenarioHash != res.Hash {
-			rep.Warnings = append(rep.Warnings, fmt.Sprintf("baseline %s was taken with different scenario settings; the comparison may not be like for like: refresh it with 'runner baseline update -scenario %s'", path, sc.File))
 		}
 		r := verdict.Compare(base, c, fp, vopt)
 		if !r.SameMachine {
@@ -165,5 +214,11 @@ func compareBaselines(res *result.Scenario, sc *scenario.Scenario, opt JudgeOpti
 			rep.File = path
 		}
 	}
-	return rep
+	return rep, errors.Join(unusable...)
+}
+
+// unusableBaseline adds the command that recreates the file to the
+// loader's error, which names the file and the problem.
+func unusableBaseline(err error, sc *scenario.Scenario) error {
+	return fmt.Errorf("%w (for this scenario: runner baseline update -scenario %s)", err, sc.File)
 }

@@ -74,6 +74,15 @@ func (o Options) logger() *slog.Logger {
 	return o.Logger
 }
 
+// scale is the size factor Effective applies: 0 when the scenario runs
+// as written.
+func (o Options) scale() float64 {
+	if o.Size > 0 && o.Size != 1 {
+		return o.Size
+	}
+	return 0
+}
+
 // Effective applies the options' size factor and repeat override to a
 // scenario and returns the copy that will run.
 func (o Options) Effective(sc *scenario.Scenario) *scenario.Scenario {
@@ -110,6 +119,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*result.Scena
 		Description:   sc.Description,
 		File:          sc.File,
 		Hash:          sc.Hash(),
+		Size:          opt.scale(),
 		Environment:   verdict.CurrentFingerprint(backendKind).Environment(),
 		Started:       time.Now().UTC(),
 	}

@@ -166,6 +166,11 @@ type Scenario struct {
 	// Verdict is pass, fail (threshold), regression or error.
 	Verdict string `json:"verdict"`
 	Error   string `json:"error,omitempty"`
+
+	// Size is the scale factor (-size) the scenario ran at; 0 (omitted)
+	// means as written. Baselines record it, and a run is only compared
+	// with a baseline of the same size.
+	Size float64 `json:"size,omitempty"`
 }
 
 // BaselineReport is the outcome of comparing with the stored baseline.

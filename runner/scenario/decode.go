@@ -509,10 +509,10 @@ func (d *decoder) thresholds(f *field, n *yaml.Node, s *Scenario) {
 					}
 				}
 				d.errs = append(d.errs, &Error{File: d.file, Line: item.Line, Column: col, Field: name,
-					Msg: fmt.Sprintf("%s: %s", item.Value, te.Msg)})
+					Msg: fmt.Sprintf("%s: %s", threshold.Excerpt(item.Value), te.Msg)})
 				continue
 			}
-			d.add(item, name, "%s: %v", item.Value, err)
+			d.add(item, name, "%s: %v", threshold.Excerpt(item.Value), err)
 			continue
 		}
 		s.Thresholds = append(s.Thresholds, Threshold{Expr: item.Value, Line: item.Line, Column: item.Column, Parsed: e})

@@ -224,7 +224,7 @@ func (c *checker) thresholds() {
 		if t.Parsed == nil {
 			e, err := threshold.Parse(t.Expr)
 			if err != nil {
-				c.add(name, "%s: %v", t.Expr, err)
+				c.add(name, "%s: %v", threshold.Excerpt(t.Expr), err)
 				continue
 			}
 			t.Parsed = e
@@ -235,7 +235,7 @@ func (c *checker) thresholds() {
 			continue
 		}
 		if err := t.Parsed.Check(paths); err != nil {
-			c.add(name, "%s: %v", t.Expr, err)
+			c.add(name, "%s: %v", threshold.Excerpt(t.Expr), err)
 		}
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -27,10 +28,13 @@ const probeTimeout = 15 * time.Second
 func openEndpoint(ctx context.Context, cfg Config) (*Backend, error) {
 	endpoint := firstNonEmpty(cfg.Endpoint, cfg.Getenv("AWS_ENDPOINT_URL_SQS"), cfg.Getenv("AWS_ENDPOINT_URL"))
 	loopback := false
+	// shown is the endpoint as logs and errors may show it: a URL can
+	// carry user:password, which must not end up in a CI log.
+	shown := redactEndpoint(endpoint)
 	if endpoint != "" {
 		u, err := url.Parse(endpoint)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return nil, exitcode.Errorf(exitcode.Usage, "sqs backend endpoint: %q is not an http(s) URL such as http://127.0.0.1:9324 or https://sqs.eu-west-1.amazonaws.com", endpoint)
+			return nil, exitcode.Errorf(exitcode.Usage, "sqs backend endpoint: %q is not an http(s) URL such as http://127.0.0.1:9324 or https://sqs.eu-west-1.amazonaws.com", shown)
 		}
 		loopback = isLoopback(u.Hostname())
 	}
@@ -63,7 +67,7 @@ func openEndpoint(ctx context.Context, cfg Config) (*Backend, error) {
 	})
 	b := &Backend{
 		Kind:          Endpoint,
-		Endpoint:      endpoint,
+		Endpoint:      shown,
 		Region:        cfg.Region,
 		Prefix:        prefix,
 		Client:        client,
@@ -80,11 +84,45 @@ func openEndpoint(ctx context.Context, cfg Config) (*Backend, error) {
 	defer cancel()
 	if _, err := client.ListQueues(probeCtx, &sqs.ListQueuesInput{QueueNamePrefix: aws.String(prefix), MaxResults: aws.Int32(1)}); err != nil {
 		_ = b.Close(ctx)
-		return nil, exitcode.Errorf(exitcode.Environment, "sqs backend endpoint: %s does not answer ListQueues: %v; check the endpoint URL (-endpoint or AWS_ENDPOINT_URL_SQS), the region and the credentials (the SDK's default chain: AWS_PROFILE, AWS_ACCESS_KEY_ID...)", b.Endpoint, err)
+		return nil, exitcode.Errorf(exitcode.Environment, "sqs backend endpoint: %s does not answer ListQueues: %s; check the endpoint URL (-endpoint or AWS_ENDPOINT_URL_SQS), the region and the credentials (the SDK's default chain: AWS_PROFILE, AWS_ACCESS_KEY_ID...)", b.Endpoint, redactIn(err.Error(), endpoint))
 	}
 	b.StartDuration = time.Since(start)
 	cfg.Logger.Info("sqs backend ready", "kind", Endpoint, "endpoint", b.Endpoint, "prefix", prefix, "start", b.StartDuration)
 	return b, nil
+}
+
+// redactEndpoint hides the password of an endpoint URL's user:password
+// (the user stays, to tell accounts apart). Text that does not parse as a
+// URL is redacted by hand from "://" to the last '@' before the host, so
+// a malformed URL quoted in an error cannot leak it either.
+func redactEndpoint(endpoint string) string {
+	if u, err := url.Parse(endpoint); err == nil {
+		if _, hasPassword := u.User.Password(); !hasPassword {
+			return endpoint // as written: re-encoding would change it
+		}
+		return u.Redacted()
+	}
+	scheme, rest, ok := strings.Cut(endpoint, "://")
+	if !ok {
+		return endpoint
+	}
+	host := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		host = rest[:i]
+	}
+	if at := strings.LastIndexByte(host, '@'); at >= 0 {
+		return scheme + "://xxxxx@" + rest[at+1:]
+	}
+	return endpoint
+}
+
+// redactIn replaces the endpoint wherever it appears in text such as an
+// SDK error. (net/http already hides the password of the URLs it quotes.)
+func redactIn(text, endpoint string) string {
+	if endpoint == "" {
+		return text
+	}
+	return strings.ReplaceAll(text, endpoint, redactEndpoint(endpoint))
 }
 
 func isLoopback(host string) bool {

@@ -35,6 +35,7 @@ package threshold
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/sqsperf/sqsperf/runner/internal/suggest"
 	"github.com/sqsperf/sqsperf/runner/metric"
@@ -157,6 +158,26 @@ func (e *Error) Error() string {
 
 func errAt(col int, format string, args ...any) *Error {
 	return &Error{Column: col, Msg: fmt.Sprintf(format, args...)}
+}
+
+// maxEcho is how much of an expression an error message quotes. A real
+// threshold is far shorter; an over-long one (lex refuses more than
+// maxExprLen) must not fill the terminal with itself.
+const maxEcho = 80
+
+// Excerpt returns expr as an error message should quote it: whole when
+// it is short, else its first maxEcho characters and how long it was.
+// Callers that echo the expression before Parse's error (the scenario
+// decoder, with file:line) use it.
+func Excerpt(expr string) string {
+	if len(expr) <= maxEcho {
+		return expr
+	}
+	cut := maxEcho
+	for cut > 0 && !utf8.RuneStart(expr[cut]) {
+		cut-- // never split a character
+	}
+	return fmt.Sprintf("%s… (%d characters in all)", expr[:cut], len(expr))
 }
 
 const grammarHint = "write METRIC OP VALUE, such as p99(stage.process) < 50ms or lost == 0"

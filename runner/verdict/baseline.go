@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -27,9 +28,13 @@ const BaselineVersion = 1
 // Baseline is every sample of every metric of one scenario case, from N
 // repeats, with what is needed to know whether it is comparable.
 type Baseline struct {
-	Version      int
-	Scenario     string
-	Case         string
+	Version  int
+	Scenario string
+	Case     string
+	// Size is the scale factor (-size) the samples were measured at; 0
+	// and 1 both mean the scenario as written. Counts and durations move
+	// with it, so Compare refuses a run of another size.
+	Size         float64
 	ScenarioHash string
 	Fingerprint  Fingerprint
 	Created      time.Time
@@ -119,9 +124,12 @@ func MissingWarning(path, scenarioFile string) string {
 // fileForm is the JSON form of a Baseline. Samples are written by hand
 // (see Save), so they are not part of it.
 type fileForm struct {
-	Version      int                  `json:"version"`
-	Scenario     string               `json:"scenario"`
-	Case         string               `json:"case"`
+	Version  int    `json:"version"`
+	Scenario string `json:"scenario"`
+	Case     string `json:"case"`
+	// Size is a pointer so that a file written before the field existed
+	// (always at full size) reads as 1, while a written 0 is an error.
+	Size         *float64             `json:"size,omitempty"`
 	ScenarioHash string               `json:"scenario_hash"`
 	Created      time.Time            `json:"created"`
 	Fingerprint  Fingerprint          `json:"fingerprint"`
@@ -129,22 +137,51 @@ type fileForm struct {
 }
 
 // Load reads a baseline file. A missing file gives an error that wraps
-// os.ErrNotExist (see MissingWarning); a malformed one names the file,
+// os.ErrNotExist (see MissingWarning); a file that cannot be used (too
+// large, malformed, another version, impossible values) names the file,
 // the line and what is wrong.
 func Load(path string) (*Baseline, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
+	data, err := readCapped(path)
+	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("baseline %s: %w", path, err)
 	}
-	b, err := parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("baseline %s: %w; fix the file or recreate it with 'runner baseline update'", path, err)
+	if err == nil {
+		var b *Baseline
+		if b, err = parse(data); err == nil {
+			b.path = path
+			return b, nil
+		}
 	}
-	b.path = path
+	return nil, fmt.Errorf("baseline %s: %w; %s", path, err, fixHint)
+}
+
+// LoadFor reads the baseline of one scenario case (see Load) and checks
+// that the file is that case's: a file copied or merged from another
+// scenario would otherwise judge this one against foreign numbers.
+func LoadFor(path, scenario, caseName string) (*Baseline, error) {
+	b, err := Load(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := b.belongsTo(scenario, caseName); err != nil {
+		return nil, fmt.Errorf("baseline %s: %w; %s", path, err, fixHint)
+	}
 	return b, nil
 }
 
+const fixHint = "fix the file or recreate it with 'runner baseline update'"
+
 func parse(data []byte) (*Baseline, error) {
+	// null, [] and the like decode without an error into an empty object,
+	// and would read as a baseline of version 0: name what was found.
+	body := bytes.TrimLeft(data, " \t\r\n")
+	if len(body) == 0 {
+		return nil, errors.New("the file is empty")
+	}
+	if body[0] != '{' {
+		return nil, fmt.Errorf(`line %d: the file must hold one JSON object such as {"version": %d, ...}, found %s`,
+			lineOf(data, len(data)-len(body)), BaselineVersion, jsonKind(body[0]))
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	var f fileForm
@@ -157,19 +194,18 @@ func parse(data []byte) (*Baseline, error) {
 	if f.Version != BaselineVersion {
 		return nil, fmt.Errorf("version %d is not supported (this runner reads version %d)", f.Version, BaselineVersion)
 	}
-	if f.Samples == nil {
-		return nil, errors.New(`field "samples" is missing`)
+	size := 1.0
+	if f.Size != nil {
+		size = *f.Size
+		if !(size > 0) || math.IsInf(size, 0) {
+			return nil, fmt.Errorf(`field "size" is %v; it must be the -size factor the baseline was taken at, a number above 0 (1 is full size)`, size)
+		}
 	}
-	for key, vs := range f.Samples {
-		if key == "" {
-			return nil, errors.New(`field "samples" has an empty metric key`)
-		}
-		if len(vs) == 0 {
-			return nil, fmt.Errorf("samples of %q are empty", key)
-		}
+	if err := checkSamples(f.Samples); err != nil {
+		return nil, err
 	}
 	return &Baseline{
-		Version: f.Version, Scenario: f.Scenario, Case: f.Case, ScenarioHash: f.ScenarioHash,
+		Version: f.Version, Scenario: f.Scenario, Case: f.Case, Size: size, ScenarioHash: f.ScenarioHash,
 		Fingerprint: f.Fingerprint, Created: f.Created, Samples: f.Samples,
 	}, nil
 }
@@ -184,8 +220,27 @@ func describeJSONError(data []byte, err error) error {
 		return fmt.Errorf("line %d: field %q: expected %v, found a JSON %s", lineOf(data, int(typ.Offset)), typ.Field, typ.Type, typ.Value)
 	case errors.Is(err, io.EOF):
 		return errors.New("the file is empty")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return fmt.Errorf("line %d: the file ends in the middle of the baseline (truncated, or a merge cut it)", lineOf(data, len(data)))
 	}
 	return fmt.Errorf("malformed baseline: %v", err)
+}
+
+// jsonKind names the JSON value that starts with c.
+func jsonKind(c byte) string {
+	switch {
+	case c == 'n':
+		return "null"
+	case c == '[':
+		return "an array"
+	case c == '"':
+		return "a string"
+	case c == 't' || c == 'f':
+		return "a boolean"
+	case c == '-' || c >= '0' && c <= '9':
+		return "a number"
+	}
+	return fmt.Sprintf("%q, which is not JSON", []byte{c})
 }
 
 func lineOf(data []byte, offset int) int {
@@ -194,36 +249,69 @@ func lineOf(data []byte, offset int) int {
 }
 
 // Save writes b to path atomically (a temporary file in the same directory,
-// then a rename), so an interrupted update never leaves half a baseline.
+// synced to disk, then a rename, then a sync of the directory), so neither
+// an interrupted update nor a crash of the machine ever leaves half a
+// baseline: the path holds the old file or the whole new one.
 // The layout is meant to read well in a pull request diff: fixed field
 // order, metrics sorted by key, one metric's samples per line, a
 // trailing newline.
 func Save(path string, b *Baseline) error {
+	if err := save(path, b); err != nil {
+		return fmt.Errorf("baseline %s: %w", path, err)
+	}
+	return nil
+}
+
+// fileOps are the file system steps of save whose order makes it crash
+// safe; a test replaces them to check that order.
+var fileOps = struct {
+	sync   func(*os.File) error
+	rename func(from, to string) error
+}{sync: (*os.File).Sync, rename: os.Rename}
+
+func save(path string, b *Baseline) error {
 	data, err := encode(b)
 	if err != nil {
-		return fmt.Errorf("baseline %s: %w", path, err)
+		return err
 	}
 	dir := filepath.Dir(path)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("baseline %s: %w", path, err)
+		return err
 	}
 	tmp, err := os.CreateTemp(dir, ".baseline-*.tmp")
 	if err != nil {
-		return fmt.Errorf("baseline %s: %w", path, err)
+		return err
 	}
 	defer os.Remove(tmp.Name()) // a no-op after a successful rename
 	if _, err := tmp.Write(data); err != nil {
 		tmp.Close()
-		return fmt.Errorf("baseline %s: %w", path, err)
+		return err
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return err
+	}
+	// Without the sync, a crash soon after the rename can leave the new
+	// name pointing at an empty or partial file on many file systems.
+	if err := fileOps.sync(tmp); err != nil {
+		tmp.Close()
+		return fmt.Errorf("syncing the new file: %w", err)
 	}
 	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("baseline %s: %w", path, err)
+		return err
 	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return fmt.Errorf("baseline %s: %w", path, err)
+	if err := fileOps.rename(tmp.Name(), path); err != nil {
+		return err
 	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("baseline %s: %w", path, err)
+	// The rename itself is an entry of the directory: sync it so that it
+	// survives a crash too.
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := fileOps.sync(d); err != nil {
+		return fmt.Errorf("syncing directory %s: %w", dir, err)
 	}
 	return nil
 }
@@ -236,8 +324,12 @@ func encode(b *Baseline) ([]byte, error) {
 	if version == 0 {
 		version = BaselineVersion
 	}
+	size := NormSize(b.Size)
+	if math.IsInf(size, 0) || math.IsNaN(size) || size < 0 {
+		return nil, fmt.Errorf("size %v cannot be stored: it must be a number above 0", b.Size)
+	}
 	header := fileForm{
-		Version: version, Scenario: b.Scenario, Case: b.Case, ScenarioHash: b.ScenarioHash,
+		Version: version, Scenario: b.Scenario, Case: b.Case, Size: &size, ScenarioHash: b.ScenarioHash,
 		Created: b.Created, Fingerprint: b.Fingerprint,
 	}
 	head, err := json.MarshalIndent(header, "", "  ")

@@ -59,6 +59,7 @@ func sampleBaseline() *Baseline {
 		Version:      BaselineVersion,
 		Scenario:     "stress",
 		Case:         "stress",
+		Size:         1,
 		ScenarioHash: "sha256:0123abcd",
 		Fingerprint:  Fingerprint{CPUModel: "Test CPU", Cores: 2, GOMAXPROCS: 2, GoVersion: "go1.26.8", GOOS: "linux", GOARCH: "amd64", Backend: "embedded"},
 		Created:      time.Date(2026, 11, 29, 1, 2, 3, 0, time.UTC),
@@ -184,5 +185,6 @@ func FuzzParse(f *testing.F) {
 		require.NoError(t, err)
 		assert.Equal(t, b.Samples, again.Samples)
 		assert.Equal(t, b.Fingerprint, again.Fingerprint)
+		assert.Equal(t, b.Size, again.Size)
 	})
 }

@@ -63,8 +63,22 @@ type Options struct {
 	// baseline was measured on another kind of machine.
 	StrictMachine bool
 	// ScenarioHash, when set, is compared with the baseline's: a changed
-	// scenario file makes the comparison suspect and is reported.
+	// scenario file makes the comparison suspect and is reported. This is
+	// the one place the hash is checked (runner.Judge sets it).
 	ScenarioHash string
+	// Size is the scale factor (-size) of the current run; 0 means 1. A
+	// baseline taken at another size is not compared at all: a scaled run
+	// sends fewer messages, so its throughput, durations and per-message
+	// costs differ without any change to the service.
+	Size float64
+}
+
+// fileName names a baseline in messages: its file, or "(in memory)".
+func fileName(b *Baseline) string {
+	if b.path == "" {
+		return "(in memory)"
+	}
+	return b.path
 }
 
 // Regressed reports whether any metric of the report regressed.
@@ -103,6 +117,13 @@ func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) re
 	rep.File = base.path
 	same, diffs := base.Fingerprint.SameMachine(curFP)
 	rep.SameMachine = same
+	if baseSize, runSize := NormSize(base.Size), NormSize(opt.Size); baseSize != runSize {
+		// Checked before the machine and the scenario hash: a scaled
+		// scenario has another hash anyway, and nothing is compared.
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("baseline %s was taken at -size %s and this run at -size %s, so the comparison was skipped (a scaled run moves every metric without any change to the service); for a verdict run at -size %s, or keep baselines of this size in their own -baselines directory",
+			fileName(base), FormatSize(baseSize), FormatSize(runSize), FormatSize(baseSize)))
+		return rep
+	}
 	if !same {
 		what := "time-based metrics are reported as information only; allocations and message accounting are still judged"
 		if opt.StrictMachine {
@@ -112,7 +133,7 @@ func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) re
 			strings.Join(diffs, "; "), what))
 	}
 	if opt.ScenarioHash != "" && base.ScenarioHash != "" && opt.ScenarioHash != base.ScenarioHash {
-		rep.Warnings = append(rep.Warnings, "the scenario file changed since the baseline was taken, so the two may measure different workloads; refresh the baseline with 'runner baseline update' if the change was intended")
+		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the scenario file changed since baseline %s was taken, so the two may measure different workloads; refresh the baseline with 'runner baseline update' if the change was intended", fileName(base)))
 	}
 
 	cands, warns := candidates(opt, same)
