@@ -117,7 +117,7 @@ func checkSamples(samples map[string][]float64) error {
 // (a slope per batch, a growth relative to the start) are recognised by
 // name: a heap that shrinks has a negative slope.
 func nonNegative(d metric.Def) bool {
-	if strings.HasSuffix(d.Name, ".slope") || strings.HasSuffix(d.Name, ".growth") {
+	if strings.HasSuffix(d.Name, ".slope") || strings.HasSuffix(d.Name, ".slope_lower") || strings.HasSuffix(d.Name, ".growth") {
 		return false
 	}
 	switch d.Unit {
