@@ -1,7 +1,8 @@
 package runner_test
 
 import (
-	"context"
+	"bytes"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -54,18 +55,21 @@ func TestScenario(t *testing.T) {
 		t.Log("race detector on: time-based thresholds are reported, not judged, and baselines are not compared (run without -race for the full verdict)")
 		judge = runner.JudgeOptions{TimeAsInfo: true}
 	}
+	var all []*result.Scenario
+	t.Cleanup(func() { writeSuite(t, all) })
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
 		t.Run(name, func(t *testing.T) {
 			sc, err := scenario.Load(file)
 			require.NoError(t, err)
-			res, code, err := runner.RunAndJudge(context.Background(), sc, runner.Options{
+			res, code, err := runner.RunAndJudge(t.Context(), sc, runner.Options{
 				Size:       size,
 				Progress:   testWriter{t},
 				Getenv:     os.Getenv,
 				ProfileDir: filepath.Join("..", "reports", sc.Name),
 			}, judge)
 			require.NoError(t, err)
+			all = append(all, res)
 			files, err := report.Write(res, report.Options{Dir: "../reports", StepSummary: os.Getenv("GITHUB_STEP_SUMMARY")})
 			require.NoError(t, err)
 			for _, th := range res.Thresholds {
@@ -107,6 +111,8 @@ func testScenarioAgainst(t *testing.T, files []string, against string) {
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, session.Close()) })
 	t.Logf("judging the working tree against %s, interleaved on this machine", session.Label())
+	var all []*result.Scenario
+	t.Cleanup(func() { writeSuite(t, all) })
 	for _, file := range files {
 		name := strings.TrimSuffix(filepath.Base(file), ".yaml")
 		t.Run(name, func(t *testing.T) {
@@ -119,6 +125,7 @@ func testScenarioAgainst(t *testing.T, files []string, against string) {
 				Progress: t.Logf,
 			})
 			require.NoError(t, err)
+			all = append(all, res)
 			files, err := report.Write(res, report.Options{Dir: "../reports", StepSummary: os.Getenv("GITHUB_STEP_SUMMARY")})
 			require.NoError(t, err)
 			logVerdict(t, res)
@@ -126,6 +133,22 @@ func testScenarioAgainst(t *testing.T, files []string, against string) {
 				t.Errorf("%s: %s (%s) against %s; reports in %s", sc.Name, res.Verdict, code, session.Label(), files.Dir)
 			}
 		})
+	}
+}
+
+// writeSuite writes reports/summary.md (the pull-request comment) and
+// reports/junit.xml over every scenario judged.
+func writeSuite(t *testing.T, all []*result.Scenario) {
+	if len(all) == 0 {
+		return
+	}
+	for name, write := range map[string]func(io.Writer, []*result.Scenario) error{
+		"summary.md": report.WriteSuiteMarkdown,
+		"junit.xml":  report.WriteSuiteJUnit,
+	} {
+		var b bytes.Buffer
+		require.NoError(t, write(&b, all))
+		require.NoError(t, os.WriteFile(filepath.Join("..", "reports", name), b.Bytes(), 0o644))
 	}
 }
 
