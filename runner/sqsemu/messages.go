@@ -165,7 +165,7 @@ func (q *queue) commitLocked(m *message, delay time.Duration, now time.Time) sen
 
 func (h *Handler) sendMessage(_ *requestInfo, body []byte) (any, *apiError) {
 	var in sendInput
-	if err := decode(body, &in); err != nil {
+	if err := decodeSendInput(body, &in); err != nil {
 		return nil, err
 	}
 	q, err := h.queueFromURL(in.QueueURL)
@@ -227,12 +227,14 @@ type sendBatchOutput struct {
 	Failed     []batchFailure `json:"Failed"`
 }
 
+type sendBatchInput struct {
+	QueueURL string
+	Entries  []sendEntry
+}
+
 func (h *Handler) sendMessageBatch(_ *requestInfo, body []byte) (any, *apiError) {
-	var in struct {
-		QueueURL string      `json:"QueueUrl"`
-		Entries  []sendEntry `json:"Entries"`
-	}
-	if err := decode(body, &in); err != nil {
+	var in sendBatchInput
+	if err := decodeSendBatchInput(body, &in); err != nil {
 		return nil, err
 	}
 	q, err := h.queueFromURL(in.QueueURL)
@@ -353,7 +355,7 @@ var systemAttributeNames = []string{
 
 func (h *Handler) receiveMessage(ri *requestInfo, body []byte) (any, *apiError) {
 	var in receiveInput
-	if err := decode(body, &in); err != nil {
+	if err := decodeReceiveInput(body, &in); err != nil {
 		return nil, err
 	}
 	q, err := h.queueFromURL(in.QueueURL)
@@ -610,11 +612,8 @@ func (q *queue) deleteLocked(handle string) *apiError {
 }
 
 func (h *Handler) deleteMessage(_ *requestInfo, body []byte) (any, *apiError) {
-	var in struct {
-		QueueURL      string `json:"QueueUrl"`
-		ReceiptHandle string `json:"ReceiptHandle"`
-	}
-	if err := decode(body, &in); err != nil {
+	var in handleInput
+	if err := decodeHandleInput(body, &in); err != nil {
 		return nil, err
 	}
 	q, err := h.queueFromURL(in.QueueURL)
@@ -642,12 +641,14 @@ type handleBatchOutput struct {
 	Failed     []batchFailure `json:"Failed"`
 }
 
+type handleBatchInput struct {
+	QueueURL string
+	Entries  []handleEntry
+}
+
 func (h *Handler) handleBatch(body []byte, apply func(q *queue, e *handleEntry, now time.Time) *apiError) (any, *apiError) {
-	var in struct {
-		QueueURL string        `json:"QueueUrl"`
-		Entries  []handleEntry `json:"Entries"`
-	}
-	if err := decode(body, &in); err != nil {
+	var in handleBatchInput
+	if err := decodeHandleBatchInput(body, &in); err != nil {
 		return nil, err
 	}
 	q, err := h.queueFromURL(in.QueueURL)
@@ -726,12 +727,8 @@ func (q *queue) changeVisibilityLocked(handle string, timeout *int, now time.Tim
 }
 
 func (h *Handler) changeMessageVisibility(_ *requestInfo, body []byte) (any, *apiError) {
-	var in struct {
-		QueueURL          string `json:"QueueUrl"`
-		ReceiptHandle     string `json:"ReceiptHandle"`
-		VisibilityTimeout *int   `json:"VisibilityTimeout"`
-	}
-	if err := decode(body, &in); err != nil {
+	var in handleInput
+	if err := decodeHandleInput(body, &in); err != nil {
 		return nil, err
 	}
 	q, err := h.queueFromURL(in.QueueURL)
