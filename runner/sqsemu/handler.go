@@ -193,12 +193,18 @@ func (h *Handler) queueFromURL(raw string) (*queue, *apiError) {
 }
 
 type requestInfo struct {
-	ctx  context.Context
-	base string // scheme://host of this request, for queue URLs
+	ctx context.Context
+	r   *http.Request
 }
 
+// queueURL builds a queue's URL from the host this request came to
+// (built only by the few actions that answer with one).
 func (ri *requestInfo) queueURL(name string) string {
-	return ri.base + "/" + DefaultAccount + "/" + name
+	scheme := "http"
+	if ri.r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + ri.r.Host + "/" + DefaultAccount + "/" + name
 }
 
 // notImplemented are SQS actions the emulator knows of but does not do;
@@ -277,11 +283,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	ri := &requestInfo{ctx: r.Context(), base: scheme + "://" + r.Host}
+	ri := &requestInfo{ctx: r.Context(), r: r}
 	out, apiErr := act(h, ri, body)
 	if apiErr != nil {
 		h.writeError(w, apiErr)
@@ -304,9 +306,11 @@ func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 	hdr := w.Header()
 	hdr["Content-Type"] = contentTypeJSON
+	// One allocation for both header values.
+	vals := make([]string, 2)
 	// An explicit length spares clients chunked decoding of large receives.
-	hdr["Content-Length"] = []string{strconv.Itoa(buf.Len())}
-	hdr["X-Amzn-Requestid"] = []string{h.newMessageID()}
+	vals[0], vals[1] = strconv.Itoa(buf.Len()), h.newMessageID()
+	hdr["Content-Length"], hdr["X-Amzn-Requestid"] = vals[0:1:1], vals[1:2:2]
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }

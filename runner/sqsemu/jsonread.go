@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // jsonReader decodes the requests of the message hot path (send,
@@ -164,11 +165,30 @@ func (r *jsonReader) str() string {
 			r.pos = i + 1
 			return string(r.data[start:i])
 		case c == '\\' || c < 0x20:
-			return string(r.stringBytes(nil))
+			// Escapes only shorten a string: its raw length is enough room.
+			b := r.stringBytes(make([]byte, 0, r.rawLen()))
+			if len(b) == 0 {
+				return ""
+			}
+			return unsafe.String(&b[0], len(b)) // b is fresh and never written again
 		}
 	}
 	r.fail("unterminated string")
 	return ""
+}
+
+// rawLen is the length of the string starting at the reader (at its
+// opening quote) as it stands in the request, escapes included.
+func (r *jsonReader) rawLen() int {
+	for i := r.pos + 1; i < len(r.data); i++ {
+		switch r.data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i - r.pos - 1
+		}
+	}
+	return len(r.data) - r.pos
 }
 
 // strPtr reads a string, nil for null.
