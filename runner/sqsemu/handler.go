@@ -73,10 +73,9 @@ type Handler struct {
 	closeOnce sync.Once
 	closed    atomic.Bool
 
-	idPrefix  [6]byte
-	idSeq     atomic.Uint64
-	handleSeq atomic.Uint64
-	bufs      sync.Pool
+	idPrefix [6]byte
+	idSeq    atomic.Uint64
+	bufs     sync.Pool
 }
 
 // New returns a Handler. Call Close to stop its timers and release
@@ -144,8 +143,6 @@ func (h *Handler) newMessageID() string {
 	hex.Encode(out[24:36], b[10:16])
 	return string(out[:])
 }
-
-func (h *Handler) nextHandleSeq() uint64 { return h.handleSeq.Add(1) }
 
 func (h *Handler) lookup(name string) *queue {
 	v, ok := h.queues.Load(name)
@@ -267,6 +264,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, errUnknownOperation(target))
 		return
 	}
+	if ct := r.Header["Content-Type"]; len(ct) != 1 || !isAmzJSON10(ct[0]) {
+		h.writeError(w, errUnsupportedContentType(r.Header.Get("Content-Type")))
+		return
+	}
 	buf := h.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer h.bufs.Put(buf)
@@ -316,6 +317,13 @@ func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 var contentTypeJSON = []string{"application/x-amz-json-1.0"}
+
+// isAmzJSON10 reports whether a Content-Type names the AWS JSON 1.0
+// protocol, the only one served (parameters such as charset are allowed).
+func isAmzJSON10(ct string) bool {
+	mediaType, _, _ := strings.Cut(ct, ";")
+	return strings.EqualFold(strings.TrimSpace(mediaType), "application/x-amz-json-1.0")
+}
 
 func (h *Handler) writeError(w http.ResponseWriter, e *apiError) {
 	body, _ := json.Marshal(struct {
