@@ -73,7 +73,7 @@ func (r *jsonReader) literal(lit string) {
 
 // end checks that nothing but space follows the top-level value.
 func (r *jsonReader) end() *apiError {
-	if r.err == nil && r.peek() != 0 {
+	if r.ws(); r.err == nil && r.pos < len(r.data) {
 		r.fail("data after the top-level value")
 	}
 	return r.err
@@ -189,6 +189,14 @@ func (r *jsonReader) rawLen() int {
 		}
 	}
 	return len(r.data) - r.pos
+}
+
+// strTo reads a string into *dst; null leaves it as it is, as
+// encoding/json does.
+func (r *jsonReader) strTo(dst *string) {
+	if !r.null() {
+		*dst = r.str()
+	}
 }
 
 // strPtr reads a string, nil for null.
@@ -427,18 +435,23 @@ func (r *jsonReader) number() {
 
 // --- the request shapes ---
 
-func (r *jsonReader) messageAttributes() map[string]messageAttribute {
-	var out map[string]messageAttribute
+// messageAttributes reads a map of attributes into *dst: null clears
+// it, a repeated field adds to it, as with encoding/json.
+func (r *jsonReader) messageAttributes(dst *map[string]messageAttribute) {
 	if r.null() {
-		return nil
+		*dst = nil
+		return
 	}
-	out = map[string]messageAttribute{}
+	if *dst == nil {
+		*dst = map[string]messageAttribute{}
+	}
+	out := *dst
 	r.object(func(name []byte) {
 		var a messageAttribute
 		r.object(func(key []byte) {
 			switch string(key) {
 			case "DataType":
-				a.DataType = r.str()
+				r.strTo(&a.DataType)
 			case "StringValue":
 				a.StringValue = r.strPtr()
 			case "BinaryValue":
@@ -453,7 +466,6 @@ func (r *jsonReader) messageAttributes() map[string]messageAttribute {
 		})
 		out[string(name)] = a
 	})
-	return out
 }
 
 // sendEntryField reads one field of a SendMessage request or batch
@@ -461,19 +473,19 @@ func (r *jsonReader) messageAttributes() map[string]messageAttribute {
 func (r *jsonReader) sendEntryField(e *sendEntry, key []byte) bool {
 	switch string(key) {
 	case "Id":
-		e.ID = r.str()
+		r.strTo(&e.ID)
 	case "MessageBody":
 		e.MessageBody = r.strPtr()
 	case "DelaySeconds":
 		e.DelaySeconds = r.intPtr()
 	case "MessageAttributes":
-		e.MessageAttributes = r.messageAttributes()
+		r.messageAttributes(&e.MessageAttributes)
 	case "MessageSystemAttributes":
-		e.MessageSystemAttributes = r.messageAttributes()
+		r.messageAttributes(&e.MessageSystemAttributes)
 	case "MessageDeduplicationId":
-		e.MessageDeduplicationID = r.str()
+		r.strTo(&e.MessageDeduplicationID)
 	case "MessageGroupId":
-		e.MessageGroupID = r.str()
+		r.strTo(&e.MessageGroupID)
 	default:
 		return false
 	}
@@ -484,7 +496,7 @@ func decodeSendInput(body []byte, in *sendInput) *apiError {
 	r := jsonReader{data: body}
 	r.object(func(key []byte) {
 		if string(key) == "QueueUrl" {
-			in.QueueURL = r.str()
+			r.strTo(&in.QueueURL)
 		} else if !r.sendEntryField(&in.sendEntry, key) {
 			r.skip()
 		}
@@ -497,7 +509,7 @@ func decodeSendBatchInput(body []byte, in *sendBatchInput) *apiError {
 	r.object(func(key []byte) {
 		switch string(key) {
 		case "QueueUrl":
-			in.QueueURL = r.str()
+			r.strTo(&in.QueueURL)
 		case "Entries":
 			in.Entries = nil
 			r.array(func() {
@@ -521,7 +533,7 @@ func decodeReceiveInput(body []byte, in *receiveInput) *apiError {
 	r.object(func(key []byte) {
 		switch string(key) {
 		case "QueueUrl":
-			in.QueueURL = r.str()
+			r.strTo(&in.QueueURL)
 		case "AttributeNames":
 			in.AttributeNames = r.strList()
 		case "MessageSystemAttributeNames":
@@ -535,7 +547,7 @@ func decodeReceiveInput(body []byte, in *receiveInput) *apiError {
 		case "WaitTimeSeconds":
 			in.WaitTimeSeconds = r.intPtr()
 		case "ReceiveRequestAttemptId":
-			in.ReceiveRequestAttemptID = r.str()
+			r.strTo(&in.ReceiveRequestAttemptID)
 		default:
 			r.skip()
 		}
@@ -552,9 +564,9 @@ type handleInput struct {
 func (r *jsonReader) handleEntryField(e *handleEntry, key []byte) bool {
 	switch string(key) {
 	case "Id":
-		e.ID = r.str()
+		r.strTo(&e.ID)
 	case "ReceiptHandle":
-		e.ReceiptHandle = r.str()
+		r.strTo(&e.ReceiptHandle)
 	case "VisibilityTimeout":
 		e.VisibilityTimeout = r.intPtr()
 	default:
@@ -567,7 +579,7 @@ func decodeHandleInput(body []byte, in *handleInput) *apiError {
 	r := jsonReader{data: body}
 	r.object(func(key []byte) {
 		if string(key) == "QueueUrl" {
-			in.QueueURL = r.str()
+			r.strTo(&in.QueueURL)
 		} else if !r.handleEntryField(&in.handleEntry, key) {
 			r.skip()
 		}
@@ -580,7 +592,7 @@ func decodeHandleBatchInput(body []byte, in *handleBatchInput) *apiError {
 	r.object(func(key []byte) {
 		switch string(key) {
 		case "QueueUrl":
-			in.QueueURL = r.str()
+			r.strTo(&in.QueueURL)
 		case "Entries":
 			in.Entries = nil
 			r.array(func() {
