@@ -333,7 +333,9 @@ func (q *queue) parseReceiptHandle(handle string) (handleRef, *apiError) {
 	if len(handle) != receiptHandleLen {
 		return ref, errReceiptHandleIsInvalid(handle)
 	}
-	n, err := base64.RawURLEncoding.Decode(ref.raw[:], []byte(handle))
+	var src [receiptHandleLen]byte // a copy on the stack: no allocation
+	copy(src[:], handle)
+	n, err := base64.RawURLEncoding.Decode(ref.raw[:], src[:])
 	if err != nil || n != receiptRawLen || ref.receipt() == 0 || [8]byte(ref.raw[:8]) != q.tag {
 		return ref, errReceiptHandleIsInvalid(handle)
 	}
