@@ -109,6 +109,7 @@ func BenchmarkHandlerSendReceiveDelete(b *testing.B) {
 	do := func(action string, body []byte) []byte {
 		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:9324/", bytes.NewReader(body))
 		req.Header.Set("X-Amz-Target", "AmazonSQS."+action)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {
@@ -179,6 +180,7 @@ func benchmarkDeepQueue(b *testing.B, depth int) {
 	do := func(action, body string) []byte {
 		req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:9324/", strings.NewReader(body))
 		req.Header.Set("X-Amz-Target", "AmazonSQS."+action)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {

@@ -121,6 +121,15 @@ func errUnknownOperation(target string) *apiError {
 		fmt.Sprintf("Unknown operation %q: expected header X-Amz-Target: AmazonSQS.<Action> (AWS JSON 1.0 protocol).", truncate(target, 64))}
 }
 
+// errUnsupportedContentType answers a request in another protocol or
+// none: SQS's AWS JSON endpoint routes only application/x-amz-json-1.0
+// (the query protocol's form encoding gets the same answer as an
+// unknown target).
+func errUnsupportedContentType(ct string) *apiError {
+	return &apiError{http.StatusBadRequest, "UnknownOperationException", "UnknownOperationException", true,
+		fmt.Sprintf("Unsupported Content-Type %q: the AWS JSON 1.0 protocol needs Content-Type: application/x-amz-json-1.0.", truncate(ct, 64))}
+}
+
 func errRequestTooLarge(limit int64) *apiError {
 	return &apiError{http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "RequestEntityTooLarge", true,
 		fmt.Sprintf("Request body is larger than the server's limit of %d bytes.", limit)}

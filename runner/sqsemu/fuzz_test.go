@@ -38,6 +38,7 @@ func FuzzHandler(f *testing.F) {
 		text := strings.ReplaceAll(string(body), "$HANDLE", handles[0])
 		req := httptest.NewRequest(http.MethodPost, "http://sqs.test/", strings.NewReader(text))
 		req.Header.Set("X-Amz-Target", "AmazonSQS."+action)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 		// A cancelled request makes long polls return at once instead of
 		// waiting on the fake clock.
 		ctx, cancel := context.WithCancel(context.Background())
@@ -70,6 +71,7 @@ func fuzzHandler(t *testing.T) (*Handler, []string) {
 	post := func(action, body string) map[string]any {
 		req := httptest.NewRequest(http.MethodPost, "http://sqs.test/", strings.NewReader(body))
 		req.Header.Set("X-Amz-Target", "AmazonSQS."+action)
+		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 		rec := httptest.NewRecorder()
 		h.ServeHTTP(rec, req)
 		if rec.Code != http.StatusOK {

@@ -73,10 +73,9 @@ type Handler struct {
 	closeOnce sync.Once
 	closed    atomic.Bool
 
-	idPrefix  [6]byte
-	idSeq     atomic.Uint64
-	handleSeq atomic.Uint64
-	bufs      sync.Pool
+	idPrefix [6]byte
+	idSeq    atomic.Uint64
+	bufs     sync.Pool
 }
 
 // New returns a Handler. Call Close to stop its timers and release
@@ -145,8 +144,6 @@ func (h *Handler) newMessageID() string {
 	return string(out[:])
 }
 
-func (h *Handler) nextHandleSeq() uint64 { return h.handleSeq.Add(1) }
-
 func (h *Handler) lookup(name string) *queue {
 	v, ok := h.queues.Load(name)
 	if !ok {
@@ -193,12 +190,18 @@ func (h *Handler) queueFromURL(raw string) (*queue, *apiError) {
 }
 
 type requestInfo struct {
-	ctx  context.Context
-	base string // scheme://host of this request, for queue URLs
+	ctx context.Context
+	r   *http.Request
 }
 
+// queueURL builds a queue's URL from the host this request came to
+// (built only by the few actions that answer with one).
 func (ri *requestInfo) queueURL(name string) string {
-	return ri.base + "/" + DefaultAccount + "/" + name
+	scheme := "http"
+	if ri.r.TLS != nil {
+		scheme = "https"
+	}
+	return scheme + "://" + ri.r.Host + "/" + DefaultAccount + "/" + name
 }
 
 // notImplemented are SQS actions the emulator knows of but does not do;
@@ -261,6 +264,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.writeError(w, errUnknownOperation(target))
 		return
 	}
+	if ct := r.Header["Content-Type"]; len(ct) != 1 || !isAmzJSON10(ct[0]) {
+		h.writeError(w, errUnsupportedContentType(r.Header.Get("Content-Type")))
+		return
+	}
 	buf := h.bufs.Get().(*bytes.Buffer)
 	buf.Reset()
 	defer h.bufs.Put(buf)
@@ -277,11 +284,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		body = []byte("{}")
 	}
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
-	ri := &requestInfo{ctx: r.Context(), base: scheme + "://" + r.Host}
+	ri := &requestInfo{ctx: r.Context(), r: r}
 	out, apiErr := act(h, ri, body)
 	if apiErr != nil {
 		h.writeError(w, apiErr)
@@ -304,14 +307,23 @@ func (h *Handler) writeJSON(w http.ResponseWriter, status int, v any) {
 	}
 	hdr := w.Header()
 	hdr["Content-Type"] = contentTypeJSON
+	// One allocation for both header values.
+	vals := make([]string, 2)
 	// An explicit length spares clients chunked decoding of large receives.
-	hdr["Content-Length"] = []string{strconv.Itoa(buf.Len())}
-	hdr["X-Amzn-Requestid"] = []string{h.newMessageID()}
+	vals[0], vals[1] = strconv.Itoa(buf.Len()), h.newMessageID()
+	hdr["Content-Length"], hdr["X-Amzn-Requestid"] = vals[0:1:1], vals[1:2:2]
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
 
 var contentTypeJSON = []string{"application/x-amz-json-1.0"}
+
+// isAmzJSON10 reports whether a Content-Type names the AWS JSON 1.0
+// protocol, the only one served (parameters such as charset are allowed).
+func isAmzJSON10(ct string) bool {
+	mediaType, _, _ := strings.Cut(ct, ";")
+	return strings.EqualFold(strings.TrimSpace(mediaType), "application/x-amz-json-1.0")
+}
 
 func (h *Handler) writeError(w http.ResponseWriter, e *apiError) {
 	body, _ := json.Marshal(struct {

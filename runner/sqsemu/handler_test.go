@@ -22,11 +22,19 @@ import (
 // call sends one raw AWS JSON 1.0 request to h and decodes the answer.
 func call(t *testing.T, h http.Handler, target, body string) (int, http.Header, map[string]any) {
 	t.Helper()
+	return callWithContentType(t, h, target, body, "application/x-amz-json-1.0")
+}
+
+// callWithContentType is call with another Content-Type ("" for none).
+func callWithContentType(t *testing.T, h http.Handler, target, body, contentType string) (int, http.Header, map[string]any) {
+	t.Helper()
 	req := httptest.NewRequest(http.MethodPost, "http://sqs.test/", strings.NewReader(body))
 	if target != "" {
 		req.Header.Set("X-Amz-Target", target)
 	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, req)
 	var out map[string]any

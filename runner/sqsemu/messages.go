@@ -1,6 +1,8 @@
 package sqsemu
 
 import (
+	"encoding/base64"
+	"encoding/binary"
 	"strconv"
 	"strings"
 	"time"
@@ -165,7 +167,7 @@ func (q *queue) commitLocked(m *message, delay time.Duration, now time.Time) sen
 
 func (h *Handler) sendMessage(_ *requestInfo, body []byte) (any, *apiError) {
 	var in sendInput
-	if err := decode(body, &in); err != nil {
+	if err := decodeSendInput(body, &in); err != nil {
 		return nil, err
 	}
 	q, err := h.queueFromURL(in.QueueURL)
@@ -227,12 +229,14 @@ type sendBatchOutput struct {
 	Failed     []batchFailure `json:"Failed"`
 }
 
+type sendBatchInput struct {
+	QueueURL string
+	Entries  []sendEntry
+}
+
 func (h *Handler) sendMessageBatch(_ *requestInfo, body []byte) (any, *apiError) {
-	var in struct {
-		QueueURL string      `json:"QueueUrl"`
-		Entries  []sendEntry `json:"Entries"`
-	}
-	if err := decode(body, &in); err != nil {
+	var in sendBatchInput
+	if err := decodeSendBatchInput(body, &in); err != nil {
 		return nil, err
 	}
 	q, err := h.queueFromURL(in.QueueURL)
@@ -290,22 +294,52 @@ func (h *Handler) sendMessageBatch(_ *requestInfo, body []byte) (any, *apiError)
 
 // --- receipt handles ---
 
-// A receipt handle is the message ID, a dot and the receive number in
-// base 36. Each receive issues a new one; only the newest is honoured.
-func receiptHandle(id string, seq uint64) string {
-	return id + "." + strconv.FormatUint(seq, 36)
+// A receipt handle is opaque to clients: base64url of the queue's tag
+// (8 bytes), the random receipt number of this receive (8 bytes) and the
+// message ID (36 bytes). Nobody can derive a live handle from a message
+// ID or from an earlier handle; the server decodes it without a lookup
+// table. Each receive issues a new one; only the newest acts.
+const (
+	receiptRawLen    = 8 + 8 + 36
+	receiptHandleLen = (receiptRawLen*8 + 5) / 6 // base64 without padding
+)
+
+func (q *queue) receiptHandle(m *message) string {
+	var raw [receiptRawLen]byte
+	copy(raw[:8], q.tag[:])
+	binary.BigEndian.PutUint64(raw[8:16], m.receipt)
+	copy(raw[16:], m.id)
+	var out [receiptHandleLen]byte
+	base64.RawURLEncoding.Encode(out[:], raw[:])
+	return string(out[:])
 }
 
-func parseReceiptHandle(h string) (id string, seq uint64, ok bool) {
-	id, seqText, found := strings.Cut(h, ".")
-	if !found || len(id) != 36 || seqText == "" {
-		return "", 0, false
+// handleRef is a decoded receipt handle.
+type handleRef struct {
+	raw [receiptRawLen]byte
+}
+
+func (r *handleRef) receipt() uint64 { return binary.BigEndian.Uint64(r.raw[8:16]) }
+
+// message finds the message the handle names (nil if it is gone); the
+// map lookup with string(bytes) does not allocate.
+func (r *handleRef) message(q *queue) *message { return q.byID[string(r.raw[16:])] }
+
+// parseReceiptHandle decodes a handle issued by q. A handle that is not
+// one of ours, or one issued by another queue, is ReceiptHandleIsInvalid
+// as in SQS.
+func (q *queue) parseReceiptHandle(handle string) (handleRef, *apiError) {
+	var ref handleRef
+	if len(handle) != receiptHandleLen {
+		return ref, errReceiptHandleIsInvalid(handle)
 	}
-	seq, err := strconv.ParseUint(seqText, 36, 64)
-	if err != nil {
-		return "", 0, false
+	var src [receiptHandleLen]byte // a copy on the stack: no allocation
+	copy(src[:], handle)
+	n, err := base64.RawURLEncoding.Decode(ref.raw[:], src[:])
+	if err != nil || n != receiptRawLen || ref.receipt() == 0 || [8]byte(ref.raw[:8]) != q.tag {
+		return ref, errReceiptHandleIsInvalid(handle)
 	}
-	return id, seq, true
+	return ref, nil
 }
 
 // --- receiving ---
@@ -353,7 +387,7 @@ var systemAttributeNames = []string{
 
 func (h *Handler) receiveMessage(ri *requestInfo, body []byte) (any, *apiError) {
 	var in receiveInput
-	if err := decode(body, &in); err != nil {
+	if err := decodeReceiveInput(body, &in); err != nil {
 		return nil, err
 	}
 	q, err := h.queueFromURL(in.QueueURL)
@@ -428,7 +462,7 @@ func (h *Handler) waitAndTake(ri *requestInfo, q *queue, max int, visibility, wa
 			out = make([]delivery, len(got))
 			for i, m := range got {
 				out[i] = delivery{m: m, receiveCount: m.receiveCount, firstReceive: m.firstReceive,
-					handle: receiptHandle(m.id, m.handleSeq), seqNumber: m.seqNumber, dlqSource: m.dlqSource}
+					handle: q.receiptHandle(m), seqNumber: m.seqNumber, dlqSource: m.dlqSource}
 			}
 		}
 		// When all it found went to the dead-letter queue, look again at
@@ -595,26 +629,24 @@ type handleEntry struct {
 	VisibilityTimeout *int   `json:"VisibilityTimeout"`
 }
 
-// deleteLocked deletes the message a receipt handle names. A handle that
-// is well formed but stale (the message was deleted, expired or received
-// again since) succeeds without effect, as SQS does.
+// deleteLocked deletes the message a receipt handle names. A handle of
+// this queue that is stale (the message was deleted, expired or received
+// again since) succeeds without effect, as SQS does; another queue's
+// handle is ReceiptHandleIsInvalid.
 func (q *queue) deleteLocked(handle string) *apiError {
-	id, seq, ok := parseReceiptHandle(handle)
-	if !ok {
-		return errReceiptHandleIsInvalid(handle)
+	ref, err := q.parseReceiptHandle(handle)
+	if err != nil {
+		return err
 	}
-	if m := q.byID[id]; m != nil && m.handleSeq == seq {
+	if m := ref.message(q); m != nil && m.receipt == ref.receipt() {
 		q.removeLocked(m)
 	}
 	return nil
 }
 
 func (h *Handler) deleteMessage(_ *requestInfo, body []byte) (any, *apiError) {
-	var in struct {
-		QueueURL      string `json:"QueueUrl"`
-		ReceiptHandle string `json:"ReceiptHandle"`
-	}
-	if err := decode(body, &in); err != nil {
+	var in handleInput
+	if err := decodeHandleInput(body, &in); err != nil {
 		return nil, err
 	}
 	q, err := h.queueFromURL(in.QueueURL)
@@ -642,12 +674,14 @@ type handleBatchOutput struct {
 	Failed     []batchFailure `json:"Failed"`
 }
 
+type handleBatchInput struct {
+	QueueURL string
+	Entries  []handleEntry
+}
+
 func (h *Handler) handleBatch(body []byte, apply func(q *queue, e *handleEntry, now time.Time) *apiError) (any, *apiError) {
-	var in struct {
-		QueueURL string        `json:"QueueUrl"`
-		Entries  []handleEntry `json:"Entries"`
-	}
-	if err := decode(body, &in); err != nil {
+	var in handleBatchInput
+	if err := decodeHandleBatchInput(body, &in); err != nil {
 		return nil, err
 	}
 	q, err := h.queueFromURL(in.QueueURL)
@@ -694,12 +728,12 @@ func (q *queue) changeVisibilityLocked(handle string, timeout *int, now time.Tim
 	if *timeout < 0 || *timeout > maxVisibilityTimeout {
 		return errInvalidParameterValue("Value %d for parameter VisibilityTimeout is invalid. Reason: Must be >= 0 and <= 43200.", *timeout)
 	}
-	id, seq, ok := parseReceiptHandle(handle)
-	if !ok {
-		return errReceiptHandleIsInvalid(handle)
+	ref, err := q.parseReceiptHandle(handle)
+	if err != nil {
+		return err
 	}
-	m := q.byID[id]
-	if m == nil || m.handleSeq != seq {
+	m := ref.message(q)
+	if m == nil || m.receipt != ref.receipt() {
 		return errInvalidParameterValue("Value %s for parameter ReceiptHandle is invalid. Reason: The receipt handle has expired.", truncate(handle, 64))
 	}
 	if m.state != stateInflight {
@@ -726,12 +760,8 @@ func (q *queue) changeVisibilityLocked(handle string, timeout *int, now time.Tim
 }
 
 func (h *Handler) changeMessageVisibility(_ *requestInfo, body []byte) (any, *apiError) {
-	var in struct {
-		QueueURL          string `json:"QueueUrl"`
-		ReceiptHandle     string `json:"ReceiptHandle"`
-		VisibilityTimeout *int   `json:"VisibilityTimeout"`
-	}
-	if err := decode(body, &in); err != nil {
+	var in handleInput
+	if err := decodeHandleInput(body, &in); err != nil {
 		return nil, err
 	}
 	q, err := h.queueFromURL(in.QueueURL)

@@ -2,8 +2,10 @@ package sqsemu
 
 import (
 	"container/list"
+	crand "crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"math/rand/v2"
 	"sort"
 	"strconv"
 	"sync"
@@ -37,7 +39,7 @@ type message struct {
 	visibleAt    time.Time
 	state        msgState
 	heapIndex    int
-	handleSeq    uint64 // receipt handles carry this; only the newest is honoured
+	receipt      uint64 // random, new at each receive: only the newest handle acts
 	groupID      string
 	dedupID      string
 	seqNumber    uint64
@@ -101,6 +103,15 @@ type queue struct {
 
 	timer   Timer
 	timerAt time.Time
+
+	// tag is random per queue and carried by its receipt handles, so a
+	// handle of another queue (or of a deleted queue of the same name) is
+	// told apart from a stale one of this queue.
+	tag [8]byte
+	// receipts draws the random part of receipt handles (under mu): a
+	// ChaCha8 seeded from crypto/rand, unpredictable to clients without a
+	// system call per receive.
+	receipts *rand.ChaCha8
 }
 
 func newQueue(h *Handler, name string, cfg queueConfig, now time.Time) *queue {
@@ -113,7 +124,21 @@ func newQueue(h *Handler, name string, cfg queueConfig, now time.Time) *queue {
 		q.dedup = map[string]dedupEntry{}
 	}
 	q.redrive.Store(cfg.redrive)
+	var seed [32]byte
+	_, _ = crand.Read(seed[:]) // never fails on supported platforms
+	copy(q.tag[:], seed[:8])
+	_, _ = crand.Read(seed[:])
+	q.receipts = rand.NewChaCha8(seed)
 	return q
+}
+
+// newReceiptLocked returns a fresh non-zero receipt number.
+func (q *queue) newReceiptLocked() uint64 {
+	for {
+		if n := q.receipts.Uint64(); n != 0 {
+			return n
+		}
+	}
 }
 
 // --- state transitions (all with q.mu held) ---
@@ -377,7 +402,7 @@ func (q *queue) takeLocked(now time.Time, max int, visibility time.Duration, max
 			m.firstReceive = now
 		}
 		m.lastReceive = now
-		m.handleSeq = q.h.nextHandleSeq()
+		m.receipt = q.newReceiptLocked()
 		m.state = stateInflight
 		m.visibleAt = now.Add(visibility)
 		q.nInflight++
