@@ -34,6 +34,15 @@ type ABOptions struct {
 // 15-minute budget of the pull-request job.
 const DefaultABRounds = 8
 
+// ABTolerances are the minimum effects of the interleaved A/B, tighter
+// than the registry's for CPU time: the registry's tolerances are also
+// those of stored baselines, where a day's drift of the machine (-9% of
+// cpu.per_message measured two days apart) must not fail a build, while
+// interleaved sides share the drift.
+func ABTolerances() map[string]float64 {
+	return map[string]float64{"cpu.per_message": 0.05}
+}
+
 // JudgeAgainst runs the scenario file with the session's two runners in
 // alternation (A = the revision, B = the working tree), judges B's
 // thresholds on every round's run, and compares B with A metric by metric:

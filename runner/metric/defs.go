@@ -28,13 +28,14 @@ func init() {
 	// Cost per message: the least noisy regression gates.
 	def(Def{Name: "cpu.per_message", Unit: Duration, Better: LowerIsBetter, MachineDependent: true, Tolerance: 0.10, Gate: true,
 		Help: "process CPU time (user+system, getrusage) per task processed"})
-	// Allocation tolerances are 10%, not tighter: part of the allocations
-	// per message is polling (empty receives, heartbeats), which varies
-	// with how fast the machine is; an A/A run on a briefly slower host
-	// measured +5%.
-	def(Def{Name: "alloc.per_message", Unit: Count, Better: LowerIsBetter, Tolerance: 0.10, Gate: true,
+	// Allocation tolerances are 5%: with the SQS server in its own process
+	// the service's allocations per message vary by 1-4% (CV over ten
+	// runs, stress and memory; up to 8% where faults are injected), and
+	// the Mann-Whitney test, not the tolerance, guards against that noise.
+	// The tolerance is the smallest change worth failing a build for.
+	def(Def{Name: "alloc.per_message", Unit: Count, Better: LowerIsBetter, Tolerance: 0.05, Gate: true,
 		Help: "heap allocations per task processed"})
-	def(Def{Name: "alloc.bytes_per_message", Unit: Bytes, Better: LowerIsBetter, Tolerance: 0.10, Gate: true,
+	def(Def{Name: "alloc.bytes_per_message", Unit: Bytes, Better: LowerIsBetter, Tolerance: 0.05, Gate: true,
 		Help: "heap bytes allocated per task processed"})
 
 	// Accounting: every task by id. Not machine dependent: a lost message
