@@ -157,6 +157,7 @@ func (q *queue) commitLocked(m *message, delay time.Duration, now time.Time) sen
 		q.dedup[key] = dedupEntry{messageID: m.id, seqNumber: m.seqNumber, expires: now.Add(fifoDedupWindowSeconds * time.Second)}
 	}
 	q.enqueueLocked(m, delay, now)
+	q.observe(EventSent, m, now)
 	if q.oldest == m {
 		q.scheduleLocked(q.nextDeadlineLocked()) // retention of the first message
 	}
@@ -497,6 +498,7 @@ func (q *queue) acceptDeadLetters(msgs []*message, sourceARN string) {
 			m.seqNumber = q.seq
 		}
 		q.enqueueLocked(m, 0, now)
+		q.observe(EventDeadLettered, m, now)
 	}
 	q.scheduleLocked(q.nextDeadlineLocked())
 }
@@ -605,6 +607,7 @@ func (q *queue) deleteLocked(handle string) *apiError {
 	}
 	if m := q.byID[id]; m != nil && m.handleSeq == seq {
 		q.removeLocked(m)
+		q.observe(EventDeleted, m, time.Time{})
 	}
 	return nil
 }
@@ -710,6 +713,7 @@ func (q *queue) changeVisibilityLocked(handle string, timeout *int, now time.Tim
 		return errInvalidParameterValue("Value %d for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds].", *timeout)
 	}
 	m.visibleAt = until
+	q.observe(EventVisibilityChanged, m, now)
 	if *timeout == 0 {
 		q.inflight.remove(m)
 		q.nInflight--
