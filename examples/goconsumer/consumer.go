@@ -181,7 +181,8 @@ func New(c *sqs.Client, cfg Config, log *slog.Logger) *Consumer {
 	return &Consumer{c: c, cfg: cfg, log: log}
 }
 
-// Run consumes until ctx ends, then stops polling, lets queued work
+// Run consumes until ctx ends, then stops polling (after the current
+// long poll, whose messages it still takes on), lets queued work
 // finish for up to Shutdown, cuts the rest short, releases every message
 // not finished (visibility 0) and returns.
 func (s *Consumer) Run(ctx context.Context) error {
@@ -275,7 +276,10 @@ func (s *Consumer) poll(ctx context.Context, queueURL string, pool chan work, jo
 		if s.cfg.Visibility > 0 {
 			in.VisibilityTimeout = s.cfg.Visibility
 		}
-		out, err := s.c.ReceiveMessage(ctx, in)
+		// The receive itself is not cancelled by shutdown: a request cut
+		// off while the server hands out messages would leave them in
+		// flight until their timeout. Stopping waits for this long poll.
+		out, err := s.c.ReceiveMessage(context.WithoutCancel(ctx), in)
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Error("receive", "queue", queueURL, "err", err)
