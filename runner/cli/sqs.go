@@ -14,10 +14,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/sqsperf/sqsperf/runner/exitcode"
+	"github.com/sqsperf/sqsperf/runner/ledger"
 	"github.com/sqsperf/sqsperf/runner/sqsemu"
 )
 
-const sqsSynopsis = "runner sqs serve [-addr 127.0.0.1:9324] [-region us-east-1] [-queue SPEC]... [-allow-remote]"
+const sqsSynopsis = "runner sqs serve [-addr 127.0.0.1:9324] [-region us-east-1] [-queue SPEC]... [-allow-remote] [-ledger]"
 
 const sqsAbout = `Serves the embedded SQS emulator (AWS JSON 1.0 protocol) until interrupted.
 Point any AWS SDK at it with AWS_ENDPOINT_URL_SQS=http://127.0.0.1:9324
@@ -29,7 +30,12 @@ Point any AWS SDK at it with AWS_ENDPOINT_URL_SQS=http://127.0.0.1:9324
   -queue jobs:dlq=jobs-dlq,maxReceiveCount=3    with a dead-letter queue (created too)
   -queue jobs:visibilityTimeout=60,delaySeconds=5
 Keys: dlq, maxReceiveCount (default 3), visibilityTimeout, delaySeconds,
-retention (seconds), waitTime (seconds).`
+retention (seconds), waitTime (seconds).
+
+-ledger accounts for every message from the server's view; GET
+http://ADDR/_sqsperf/ledger answers with sent, processed, dead-lettered,
+lost (with ids), in flight, waiting, redeliveries, queue wait and time in
+service as JSON.`
 
 // cmdSQS implements "runner sqs serve".
 func cmdSQS(ctx context.Context, st *State, args []string) error {
@@ -48,6 +54,7 @@ func cmdSQS(ctx context.Context, st *State, args []string) error {
 	addr := fs.String("addr", "127.0.0.1:9324", "listen address (host:port); loopback unless -allow-remote")
 	allowRemote := fs.Bool("allow-remote", false, "allow a non-loopback listen address (the emulator has no authentication)")
 	region := fs.String("region", sqsemu.DefaultRegion, "region in queue ARNs")
+	withLedger := fs.Bool("ledger", false, "account for every message; GET "+ledger.Path+" on the same address answers with JSON")
 	var queueSpecs stringList
 	fs.Var(&queueSpecs, "queue", "queue to create at start: NAME[:dlq=NAME,maxReceiveCount=N,...] (repeatable)")
 	if err := parseFlags(st, fs, args[1:]); err != nil {
@@ -69,7 +76,11 @@ func cmdSQS(ctx context.Context, st *State, args []string) error {
 	}
 
 	logger := slog.New(slog.NewTextHandler(st.Stderr, nil))
-	srv, err := sqsemu.Listen(*addr, sqsemu.WithRegion(*region), sqsemu.WithLogger(logger))
+	opts := []sqsemu.Option{sqsemu.WithRegion(*region), sqsemu.WithLogger(logger)}
+	if *withLedger {
+		opts = append(opts, ledger.ServerOptions(ledger.New())...)
+	}
+	srv, err := sqsemu.Listen(*addr, opts...)
 	if err != nil {
 		hint := ""
 		if errors.Is(err, syscall.EADDRINUSE) {

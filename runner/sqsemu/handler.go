@@ -41,6 +41,7 @@ type config struct {
 	region   string
 	maxBody  int64
 	senderID string
+	hooks    hooks
 }
 
 // Option configures a Handler or Server.
@@ -65,6 +66,7 @@ type Handler struct {
 	region  string
 	maxBody int64
 	sender  string
+	hooks   hooks
 
 	mu     sync.Mutex // serialises create/delete; lookups go through queues
 	queues sync.Map   // name -> *queue
@@ -95,6 +97,7 @@ func New(opts ...Option) *Handler {
 	_, _ = rand.Read(prefix[:])
 	return &Handler{
 		clock: cfg.clock, log: cfg.logger, region: cfg.region, maxBody: cfg.maxBody, sender: cfg.senderID,
+		hooks:    cfg.hooks,
 		done:     make(chan struct{}),
 		idPrefix: prefix,
 		bufs:     sync.Pool{New: func() any { return new(bytes.Buffer) }},

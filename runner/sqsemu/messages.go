@@ -159,6 +159,7 @@ func (q *queue) commitLocked(m *message, delay time.Duration, now time.Time) sen
 		q.dedup[key] = dedupEntry{messageID: m.id, seqNumber: m.seqNumber, expires: now.Add(fifoDedupWindowSeconds * time.Second)}
 	}
 	q.enqueueLocked(m, delay, now)
+	q.observe(EventSent, m, now)
 	if q.oldest == m {
 		q.scheduleLocked(q.nextDeadlineLocked()) // retention of the first message
 	}
@@ -531,6 +532,7 @@ func (q *queue) acceptDeadLetters(msgs []*message, sourceARN string) {
 			m.seqNumber = q.seq
 		}
 		q.enqueueLocked(m, 0, now)
+		q.observe(EventDeadLettered, m, now)
 	}
 	q.scheduleLocked(q.nextDeadlineLocked())
 }
@@ -640,6 +642,7 @@ func (q *queue) deleteLocked(handle string) *apiError {
 	}
 	if m := ref.message(q); m != nil && m.receipt == ref.receipt() {
 		q.removeLocked(m)
+		q.observe(EventDeleted, m, time.Time{})
 	}
 	return nil
 }
@@ -744,6 +747,7 @@ func (q *queue) changeVisibilityLocked(handle string, timeout *int, now time.Tim
 		return errInvalidParameterValue("Value %d for parameter VisibilityTimeout is invalid. Reason: Total VisibilityTimeout for the message is beyond the limit [43200 seconds].", *timeout)
 	}
 	m.visibleAt = until
+	q.observe(EventVisibilityChanged, m, now)
 	if *timeout == 0 {
 		q.inflight.remove(m)
 		q.nInflight--

@@ -265,6 +265,7 @@ func (q *queue) advanceLocked(now time.Time) {
 	}
 	retention := time.Duration(q.cfg.retentionPeriod) * time.Second
 	for m := q.oldest; m != nil && !m.enqueuedAt.Add(retention).After(now); m = q.oldest {
+		q.observe(EventExpired, m, now)
 		q.removeLocked(m)
 	}
 	for len(q.dedupOrder) > 0 {
@@ -408,6 +409,7 @@ func (q *queue) takeLocked(now time.Time, max int, visibility time.Duration, max
 		q.nInflight++
 		q.inflight.push(m)
 		got = append(got, m)
+		q.observe(EventReceived, m, now)
 	}
 	if !q.cfg.fifo {
 		for len(got) < max && q.visible.len() > 0 {
@@ -468,6 +470,7 @@ func (q *queue) takeFIFOLocked(max int, got *[]*message, take func(*message)) {
 func (q *queue) purgeLocked() {
 	for m := q.oldest; m != nil; {
 		next := m.newer
+		q.observe(EventPurged, m, time.Time{})
 		m.state = stateGone
 		m.older, m.newer = nil, nil
 		m = next

@@ -63,7 +63,7 @@ func Serve(ln net.Listener, opts ...Option) *Server {
 		listener: ln,
 		served:   make(chan struct{}),
 		srv: &http.Server{
-			Handler:           h,
+			Handler:           h.httpHandler(),
 			ReadHeaderTimeout: 10 * time.Second,
 			// A client that trickles a body must not hold a connection for
 			// ever; no write timeout, as long polls answer after up to 20 s.
