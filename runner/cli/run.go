@@ -252,10 +252,10 @@ func printVerdict(w io.Writer, res *result.Scenario, files report.Files) {
 	for _, t := range res.Thresholds {
 		mark := "ok  "
 		switch {
-		case !t.Pass && t.Info:
-			mark = "info"
-		case !t.Pass:
+		case t.Failed():
 			mark = "FAIL"
+		case t.ReportedOnly():
+			mark = "info"
 		}
 		where := ""
 		if t.Case != "" && t.Case != res.Name {

@@ -137,6 +137,18 @@ type ThresholdResult struct {
 	Source string `json:"source,omitempty"` // file:line of the threshold
 }
 
+// Failed reports whether t fails its scenario: the one rule that Judge,
+// the CLI and every report follow. An error is an error: a threshold that
+// could not be evaluated fails even when it is reported only (Info),
+// because unrepresentative timing excuses a value outside its bound, not
+// a value nobody measured (a misspelled or unmeasured metric would
+// otherwise pass silently in every -race build).
+func (t ThresholdResult) Failed() bool { return t.Error != "" || (!t.Pass && !t.Info) }
+
+// ReportedOnly reports whether t is outside its bound but, being Info,
+// does not fail the scenario.
+func (t ThresholdResult) ReportedOnly() bool { return t.Error == "" && !t.Pass && t.Info }
+
 // Comparison is one metric compared with the baseline.
 type Comparison struct {
 	Case      string  `json:"case"`
