@@ -74,7 +74,7 @@ func regressedMetrics(res *result.Scenario) string {
 	var names []string
 	if res.Baseline != nil {
 		for _, c := range res.Baseline.Comparisons {
-			if c.Verdict == verdict.Regression {
+			if c.Verdict == result.Regression {
 				names = append(names, fmt.Sprintf("%s [%s] %+.1f%%", c.Metric, c.Case, c.Change*100))
 			}
 		}

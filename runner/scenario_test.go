@@ -13,6 +13,7 @@ import (
 	"github.com/sqsperf/sqsperf/runner"
 	"github.com/sqsperf/sqsperf/runner/exitcode"
 	"github.com/sqsperf/sqsperf/runner/report"
+	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/scenario"
 )
 
@@ -67,7 +68,7 @@ func TestScenario(t *testing.T) {
 					t.Logf("baseline: %s", w)
 				}
 				for _, c := range res.Baseline.Comparisons {
-					if c.Verdict == "regression" {
+					if c.Verdict == result.Regression {
 						t.Logf("regression: %s [%s] %+.1f%% p=%.3g", c.Metric, c.Case, c.Change*100, c.P)
 					}
 				}

@@ -248,7 +248,7 @@ func writeSuite(st *State, all []*result.Scenario, f runFlags) error {
 // printVerdict writes the short human verdict: one line per threshold and
 // per moved metric, then where the reports are.
 func printVerdict(w io.Writer, res *result.Scenario, files report.Files) {
-	fmt.Fprintf(w, "%s: %s\n", res.Name, strings.ToUpper(res.Verdict))
+	fmt.Fprintf(w, "%s: %s\n", res.Name, strings.ToUpper(string(res.Verdict)))
 	for _, t := range res.Thresholds {
 		mark := "ok  "
 		switch {
@@ -273,7 +273,7 @@ func printVerdict(w io.Writer, res *result.Scenario, files report.Files) {
 		}
 		for _, c := range b.Comparisons {
 			if c.Verdict == "regression" || c.Verdict == "improvement" {
-				fmt.Fprintf(w, "  %s %s [%s]: %+.1f%% (p=%.3g, tolerance %.0f%%)\n", strings.ToUpper(c.Verdict), c.Metric, c.Case, c.Change*100, c.P, c.Tolerance*100)
+				fmt.Fprintf(w, "  %s %s [%s]: %+.1f%% (p=%.3g, tolerance %.0f%%)\n", strings.ToUpper(string(c.Verdict)), c.Metric, c.Case, c.Change*100, c.P, c.Tolerance*100)
 			}
 		}
 	}

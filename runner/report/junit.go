@@ -100,7 +100,7 @@ func junitSuiteOf(s *result.Scenario) junitSuite {
 	if !s.Started.IsZero() {
 		suite.Timestamp = s.Started.UTC().Format(time.RFC3339)
 	}
-	for _, kv := range [][2]string{{"file", s.File}, {"scenario_hash", s.Hash}, {"verdict", s.Verdict}} {
+	for _, kv := range [][2]string{{"file", s.File}, {"scenario_hash", s.Hash}, {"verdict", string(s.Verdict)}} {
 		if kv[1] != "" {
 			suite.Properties = append(suite.Properties, junitProperty{Name: kv[0], Value: kv[1]})
 		}
@@ -172,7 +172,7 @@ func junitSuiteOf(s *result.Scenario) junitSuite {
 			case "warning":
 				tc.Skipped = &junitProblem{Message: "not judged: " + detail}
 			default:
-				tc.SystemOut = c.Verdict + ": " + detail
+				tc.SystemOut = string(c.Verdict) + ": " + detail
 			}
 			suite.add(tc)
 		}

@@ -158,9 +158,9 @@ type Comparison struct {
 	Change    float64 `json:"change"`  // relative: +0.15 is 15% higher
 	P         float64 `json:"p_value"` // after correction for multiple comparisons
 	Tolerance float64 `json:"tolerance"`
-	// Verdict is one of: regression, improvement, unchanged, info, warning.
-	Verdict string `json:"verdict"`
-	Note    string `json:"note,omitempty"` // e.g. "need 4 samples per side for p<0.05, have 3"
+	// Verdict is one of: Regression, Improvement, Unchanged, Info, Warning.
+	Verdict Outcome `json:"verdict"`
+	Note    string  `json:"note,omitempty"` // e.g. "need 4 samples per side for p<0.05, have 3"
 }
 
 // Scenario is everything measured and judged for one scenario file.
@@ -175,9 +175,10 @@ type Scenario struct {
 	Cases         []Case            `json:"cases"`
 	Thresholds    []ThresholdResult `json:"thresholds"`
 	Baseline      *BaselineReport   `json:"baseline,omitempty"`
-	// Verdict is pass, fail (threshold), regression or error.
-	Verdict string `json:"verdict"`
-	Error   string `json:"error,omitempty"`
+	// Verdict is VerdictPass, VerdictFail (threshold), VerdictRegression
+	// or VerdictError.
+	Verdict Outcome `json:"verdict"`
+	Error   string  `json:"error,omitempty"`
 }
 
 // BaselineReport is the outcome of comparing with the stored baseline.
@@ -189,10 +190,25 @@ type BaselineReport struct {
 	Comparisons []Comparison `json:"comparisons,omitempty"`
 }
 
+// Outcome is how a comparison with the baseline (Comparison.Verdict) or a
+// whole scenario (Scenario.Verdict) came out. Its string is the value
+// written in result.json, the baseline files and the reports, so the
+// constants' values must never change.
+type Outcome string
+
+// Outcomes of a Comparison with the baseline.
+const (
+	Regression  Outcome = "regression"  // worse beyond the tolerance, significantly
+	Improvement Outcome = "improvement" // better beyond the tolerance, significantly
+	Unchanged   Outcome = "unchanged"   // within the tolerance, or not significant
+	Info        Outcome = "info"        // reported, not judged (no direction, another machine)
+	Warning     Outcome = "warning"     // could not be judged (too few samples, no baseline value)
+)
+
 // Verdicts of a Scenario.
 const (
-	VerdictPass       = "pass"
-	VerdictFail       = "fail"
-	VerdictRegression = "regression"
-	VerdictError      = "error"
+	VerdictPass       Outcome = "pass"
+	VerdictFail       Outcome = "fail" // a threshold failed
+	VerdictRegression         = Regression
+	VerdictError      Outcome = "error"
 )
