@@ -108,7 +108,7 @@ func regressedMetrics(res *result.Scenario) string {
 	var names []string
 	if res.Baseline != nil {
 		for _, c := range res.Baseline.Comparisons {
-			if c.Verdict == verdict.Regression {
+			if c.Verdict == result.Regression {
 				names = append(names, fmt.Sprintf("%s [%s] %+.1f%%", c.Metric, c.Case, c.Change*100))
 			}
 		}
@@ -128,7 +128,9 @@ func Judge(res *result.Scenario, sc *scenario.Scenario, opt JudgeOptions) exitco
 		judged := threshold.Judge(th.Parsed, src, res.Cases)
 		if def, ok := metric.Lookup(th.Parsed.Metric); ok && opt.TimeAsInfo && def.MachineDependent {
 			for i := range judged {
-				judged[i].Info = true
+				// An unevaluated threshold has no value to report: it
+				// stays an error (see result.ThresholdResult.Failed).
+				judged[i].Info = judged[i].Error == ""
 			}
 		}
 		res.Thresholds = append(res.Thresholds, judged...)
@@ -144,7 +146,7 @@ func Judge(res *result.Scenario, sc *scenario.Scenario, opt JudgeOptions) exitco
 	}
 	breached := false
 	for _, t := range res.Thresholds {
-		if !t.Pass && !t.Info {
+		if t.Failed() {
 			breached = true
 		}
 	}

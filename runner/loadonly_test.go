@@ -3,6 +3,7 @@ package runner_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -80,17 +81,21 @@ func startRemoteService(t *testing.T, client *sqs.Client, q sqsbackend.Queues) *
 	ctx, cancel := context.WithCancel(context.Background())
 	rs.cancel = cancel
 	go func() { rs.done <- svc.Run(ctx) }()
-	t.Cleanup(rs.stop)
+	t.Cleanup(func() { rs.stop(t) })
 	return rs
 }
 
-func (rs *remoteService) stop() {
+// stop ends the service and fails t if it ended with an error. It runs in
+// the test's goroutine (a cleanup), where t.Errorf is allowed: a panic here
+// would abort the whole test binary instead of failing this test.
+func (rs *remoteService) stop(t testing.TB) {
+	t.Helper()
 	if rs.cancel == nil {
 		return
 	}
 	rs.cancel()
 	if err := <-rs.done; err != nil && !errors.Is(err, context.Canceled) {
-		panic("the remote service failed: " + err.Error())
+		t.Errorf("the remote service failed: %v", err)
 	}
 	rs.cancel = nil
 }
@@ -250,4 +255,30 @@ func TestLoadOnlyRefusesMissingOrUnknownQueues(t *testing.T) {
 	jobs, err := probe.ReadDepth(ctx, srv.Client(), q.Jobs)
 	require.NoError(t, err)
 	assert.Zero(t, jobs.Total(), "a refused run sends nothing")
+}
+
+// errorRecorder is a testing.TB whose Errorf is recorded, to check that a
+// helper reports a failure through t rather than panicking.
+type errorRecorder struct {
+	testing.TB
+	errs []string
+}
+
+func (r *errorRecorder) Helper() {}
+func (r *errorRecorder) Errorf(format string, args ...any) {
+	r.errs = append(r.errs, fmt.Sprintf(format, args...))
+}
+
+// A remote service that ended with an error fails the test that started
+// it; it used to panic in the cleanup, which aborts every test of the binary.
+func TestRemoteServiceStopFailsTheTest(t *testing.T) {
+	rs := &remoteService{cancel: func() {}, done: make(chan error, 1)}
+	rs.done <- errors.New("boom")
+	rec := &errorRecorder{TB: t}
+	rs.stop(rec)
+	require.Len(t, rec.errs, 1)
+	assert.Contains(t, rec.errs[0], "the remote service failed: boom")
+
+	rs.stop(rec) // stopped already: nothing more to report
+	assert.Len(t, rec.errs, 1)
 }

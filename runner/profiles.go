@@ -58,15 +58,27 @@ func (p *profiles) stop(run *result.Run) {
 	}
 }
 
-// filePrefix turns "scalability/workers=4 #2/3" into "workers=4-r2-".
+// filePrefix turns a run label ("<scenario>[/<case>][ #<repeat>/<repeats>]",
+// see runner.go) into a file-name prefix: "scalability/workers=4 #2/3" gives
+// "workers=4-r2of3-", "stress #2/3" gives "r2of3-", "stress" gives "".
+// The repeat suffix is split off first: its "/" is not the matrix separator,
+// and taking it for one gave every repeat the same prefix, so each repeat's
+// profiles overwrote the previous ones.
 func filePrefix(label string) string {
+	repeat := ""
+	if i := strings.LastIndex(label, " #"); i >= 0 {
+		label, repeat = label[:i], label[i:]
+	}
+	// Scenario names cannot contain "/" (fields.go), so the first one
+	// separates the case.
 	if i := strings.IndexByte(label, '/'); i >= 0 {
 		label = label[i+1:]
 	} else {
 		label = ""
 	}
+	label += repeat
 	r := strings.NewReplacer(" #", "-r", "/", "of", " ", "-", "..", "_", "\\", "_")
-	label = r.Replace(label)
+	label = strings.TrimPrefix(r.Replace(label), "-")
 	if label == "" {
 		return ""
 	}

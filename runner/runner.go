@@ -60,13 +60,6 @@ type Options struct {
 	Queues sqsbackend.Queues
 }
 
-func (o Options) getenv(k string) string {
-	if o.Getenv == nil {
-		return ""
-	}
-	return o.Getenv(k)
-}
-
 func (o Options) logger() *slog.Logger {
 	if o.Logger == nil {
 		return slog.New(slog.DiscardHandler)

@@ -84,7 +84,7 @@ func TestScenario(t *testing.T) {
 					t.Logf("baseline: %s", w)
 				}
 				for _, c := range res.Baseline.Comparisons {
-					if c.Verdict == "regression" {
+					if c.Verdict == result.Regression {
 						t.Logf("regression: %s [%s] %+.1f%% p=%.3g", c.Metric, c.Case, c.Change*100, c.P)
 					}
 				}

@@ -279,17 +279,3 @@ func (s *Service) handedOff(h handoff, now time.Time) {
 	}
 	s.settle(w.job)
 }
-
-// retryLaterBatch hands messages back to SQS to be delivered again after
-// RetryDelay: failed task messages, and jobs that cannot be completed.
-func (s *Service) retryLaterBatch(ctx context.Context, batch []*message) {
-	var byQueue [2][]*message
-	for _, m := range batch {
-		byQueue[m.queue] = append(byQueue[m.queue], m)
-	}
-	for q, msgs := range byQueue {
-		if len(msgs) > 0 {
-			s.changeVisibility(ctx, queueKind(q), msgs, s.cfg.RetryDelay, false)
-		}
-	}
-}

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqsperf/sqsperf/runner/abtest/abtesttest"
+	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/verdict"
 )
 
@@ -46,7 +47,7 @@ func TestRunFlagsARegressionInTheWorkingTree(t *testing.T) {
 	assert.Len(t, c.A.Runs, 6)
 	assert.Len(t, c.B.Runs, 6)
 	assert.True(t, c.Report.SameMachine)
-	byMetric := map[string]string{}
+	byMetric := map[string]result.Outcome{}
 	for _, cmp := range c.Report.Comparisons {
 		byMetric[cmp.Metric] = cmp.Verdict
 		if cmp.Metric == "cpu.per_message" {

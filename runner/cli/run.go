@@ -332,17 +332,17 @@ func printVerdict(w io.Writer, res *result.Scenario, files report.Files, color b
 		return "\033[" + code + "m" + s + "\033[0m"
 	}
 	verdictColor := colorRed
-	if res.Verdict == "pass" {
+	if res.Verdict == result.VerdictPass {
 		verdictColor = colorGreen
 	}
-	fmt.Fprintf(w, "%s: %s\n", res.Name, paint(verdictColor, strings.ToUpper(res.Verdict)))
+	fmt.Fprintf(w, "%s: %s\n", res.Name, paint(verdictColor, strings.ToUpper(string(res.Verdict))))
 	for _, t := range res.Thresholds {
 		mark := paint(colorGreen, "ok  ")
 		switch {
-		case !t.Pass && t.Info:
-			mark = paint(colorYellow, "info")
-		case !t.Pass:
+		case t.Failed():
 			mark = paint(colorRed, "FAIL")
+		case t.ReportedOnly():
+			mark = paint(colorYellow, "info")
 		}
 		where := ""
 		if t.Case != "" && t.Case != res.Name {
@@ -360,9 +360,9 @@ func printVerdict(w io.Writer, res *result.Scenario, files report.Files, color b
 		}
 		for _, c := range b.Comparisons {
 			if c.Verdict == "regression" || c.Verdict == "improvement" {
-				mark := paint(colorGreen, strings.ToUpper(c.Verdict))
+				mark := paint(colorGreen, strings.ToUpper(string(c.Verdict)))
 				if c.Verdict == "regression" {
-					mark = paint(colorRed, strings.ToUpper(c.Verdict))
+					mark = paint(colorRed, strings.ToUpper(string(c.Verdict)))
 				}
 				fmt.Fprintf(w, "  %s %s [%s]: %+.1f%% (p=%.3g, tolerance %.0f%%)\n", mark, c.Metric, c.Case, c.Change*100, c.P, c.Tolerance*100)
 			}

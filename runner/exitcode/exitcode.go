@@ -57,18 +57,29 @@ func Errorf(code Code, format string, args ...any) error {
 	return &Error{Code: code, Err: fmt.Errorf(format, args...)}
 }
 
-// Of returns the exit code carried by err: OK for nil, the innermost
-// wrapped code otherwise, and Environment for an error that carries none
-// (an unexpected failure is the environment's until proven otherwise).
+// Of returns the exit code carried by err: OK for nil, Environment for an
+// error that carries none (an unexpected failure is the environment's until
+// proven otherwise), and otherwise the innermost code, the one nearest the
+// failure: the code is decided where the failure is understood, so a
+// caller's blanket classification (Wrap(Environment, err) around anything a
+// step returns) never overrides a deeper, more specific one. Wrapping a
+// coded error in another code therefore adds context, not a new verdict.
+// In a tree of errors (errors.Join) it follows errors.As: the first coded
+// branch, depth first.
 func Of(err error) Code {
 	if err == nil {
 		return OK
 	}
+	code := Environment
 	var e *Error
-	if errors.As(err, &e) {
-		return e.Code
+	for errors.As(err, &e) {
+		code = e.Code
+		if e.Err == nil {
+			break
+		}
+		err = e.Err
 	}
-	return Environment
+	return code
 }
 
 // Worst returns the code that should win when several outcomes combine:

@@ -57,8 +57,13 @@ type Plan struct {
 	// and the start of the next.
 	BatchInterval time.Duration
 	// Rate is the arrival rate in jobs per second within a batch; 0 sends
-	// as fast as possible.
+	// as fast as possible. It is the default Pacer: ConstantPacer{Rate}.
 	Rate float64
+	// Pacer, if set, is the arrival process within each batch instead of
+	// Rate (a ramp, bursts, a recorded trace); set one or the other. It is
+	// asked before every job, from one goroutine, with the time since the
+	// batch began and the jobs released so far in the batch.
+	Pacer Pacer
 	// Senders is the number of concurrent senders; 0 means 1.
 	Senders int
 	// Payload is the number of bytes of padding in every job message.
@@ -178,6 +183,8 @@ func (p Plan) normalized() (Plan, error) {
 		return p, fmt.Errorf("load plan: Senders is %d; it must be at least 1", p.Senders)
 	case p.Rate < 0:
 		return p, fmt.Errorf("load plan: Rate is %g; it must be positive, or 0 for as fast as possible", p.Rate)
+	case p.Rate != 0 && p.Pacer != nil:
+		return p, fmt.Errorf("load plan: Rate is %g and a Pacer is set; set Rate or Pacer, not both", p.Rate)
 	case p.Payload < 0:
 		return p, fmt.Errorf("load plan: Payload is %d; it must be 0 or more bytes", p.Payload)
 	case p.BatchInterval < 0:
@@ -311,7 +318,7 @@ func (d *driver) batch(ctx context.Context, batch, from, to int) {
 			d.sendLoop(ctx, jobs, rand.New(rand.NewPCG(seed, 0xbac0ff)))
 		}()
 	}
-	pacer := pacerFor(d.plan.Rate)
+	pacer := d.plan.pacer()
 	start := d.clock.Now()
 	for n := from; n < to; n++ {
 		if wait := pacer.Pace(d.clock.Now().Sub(start), uint64(n-from)); wait > 0 {

@@ -10,7 +10,7 @@ type Pacer interface {
 	Pace(elapsed time.Duration, released uint64) time.Duration
 }
 
-// PacerFunc adapts a function to Pacer.
+// PacerFunc adapts a function to Pacer, for a Plan's own arrival process.
 type PacerFunc func(elapsed time.Duration, released uint64) time.Duration
 
 // Pace calls f.
@@ -48,10 +48,14 @@ var (
 	_ Pacer = PacerFunc(nil)
 )
 
-// pacerFor picks the pacer a plan asks for.
-func pacerFor(rate float64) Pacer {
-	if rate > 0 {
-		return ConstantPacer{PerSecond: rate}
+// pacer is the plan's arrival process: its own Pacer, or by default a
+// constant Rate (none at all when Rate is 0).
+func (p Plan) pacer() Pacer {
+	switch {
+	case p.Pacer != nil:
+		return p.Pacer
+	case p.Rate > 0:
+		return ConstantPacer{PerSecond: p.Rate}
 	}
 	return Unpaced{}
 }

@@ -1,7 +1,10 @@
 package metric
 
-// The runner's own metrics. Probes register theirs in the same table (see
-// probe metrics below); keep names lowercase, dot-separated, noun first.
+// Every metric the runner measures, the runtime probes' included: probes do
+// not register their own (the "Runtime probes" block below is theirs), so
+// the registry is complete before any scenario is validated and a scenario
+// cannot depend on which packages happened to be linked in. Keep names
+// lowercase, dot-separated, noun first (metric_test.go checks them).
 func init() {
 	// Throughput and time.
 	def(Def{Name: "throughput", Unit: Rate, Better: HigherIsBetter, MachineDependent: true, Tolerance: 0.20, Gate: true,

@@ -122,9 +122,11 @@ func def(d Def) {
 	registry[d.Name] = d
 }
 
-// Register adds a metric definition. It is meant for packages that add
-// their own measurements (probes, user handlers) from an init function; it
-// panics on a duplicate name because that is a programming error.
+// Register adds a metric definition from an init function. Nothing in this
+// module calls it: every built-in metric, probes' included, is defined in
+// defs.go. It is the hook for a user handler that adds its own
+// measurements; it panics on a duplicate name because that is a
+// programming error found at start-up, before any scenario runs.
 func Register(d Def) { def(d) }
 
 // Lookup returns the definition of a metric or distribution by its base

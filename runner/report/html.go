@@ -121,7 +121,7 @@ func writeHTML(w io.Writer, s *result.Scenario) error {
 	return nil
 }
 
-func verdictClass(v string) string {
+func verdictClass(v result.Outcome) string {
 	switch v {
 	case result.VerdictPass:
 		return "good"
@@ -296,7 +296,7 @@ func baselineViewOf(b *result.BaselineReport) *baselineView {
 			Case: c.Case, Metric: c.Metric,
 			Baseline: formatKey(c.Metric, c.Baseline), Current: formatKey(c.Metric, c.Current),
 			Change: formatChange(c.Change), P: formatP(c.P), Tolerance: formatValue(metric.Ratio, c.Tolerance),
-			Verdict: c.Verdict, Class: cls, Note: c.Note,
+			Verdict: string(c.Verdict), Class: cls, Note: c.Note,
 		})
 	}
 	// Regressions first: that is what a reader opened the page for.

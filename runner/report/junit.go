@@ -100,7 +100,7 @@ func junitSuiteOf(s *result.Scenario) junitSuite {
 	if !s.Started.IsZero() {
 		suite.Timestamp = s.Started.UTC().Format(time.RFC3339)
 	}
-	for _, kv := range [][2]string{{"file", s.File}, {"scenario_hash", s.Hash}, {"verdict", s.Verdict}} {
+	for _, kv := range [][2]string{{"file", s.File}, {"scenario_hash", s.Hash}, {"verdict", string(s.Verdict)}} {
 		if kv[1] != "" {
 			suite.Properties = append(suite.Properties, junitProperty{Name: kv[0], Value: kv[1]})
 		}
@@ -139,7 +139,7 @@ func junitSuiteOf(s *result.Scenario) junitSuite {
 		switch {
 		case t.Error != "":
 			tc.Error = &junitProblem{Message: "not judged: " + t.Error, Type: "threshold", Text: sourceLine(t)}
-		case !t.Pass && t.Info:
+		case t.ReportedOnly():
 			tc.SystemOut = "observed " + orDash(t.Display) + ": outside the bound, reported only (timing not representative here)"
 		case !t.Pass:
 			tc.Failure = &junitProblem{
@@ -172,7 +172,7 @@ func junitSuiteOf(s *result.Scenario) junitSuite {
 			case "warning":
 				tc.Skipped = &junitProblem{Message: "not judged: " + detail}
 			default:
-				tc.SystemOut = c.Verdict + ": " + detail
+				tc.SystemOut = string(c.Verdict) + ": " + detail
 			}
 			suite.add(tc)
 		}
@@ -204,7 +204,10 @@ func sourceLine(t result.ThresholdResult) string {
 func failedThresholds(s *result.Scenario) string {
 	var lines []string
 	for _, t := range s.Thresholds {
-		if !t.Pass && !t.Info && t.Error == "" {
+		switch {
+		case t.Error != "":
+			lines = append(lines, fmt.Sprintf("%s: not judged: %s", t.Expr, t.Error))
+		case t.Failed():
 			lines = append(lines, fmt.Sprintf("%s: observed %s", t.Expr, orDash(t.Display)))
 		}
 	}

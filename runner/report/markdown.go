@@ -21,7 +21,7 @@ func writeMarkdown(w io.Writer, s *result.Scenario) error {
 	return renderMarkdown(w, s, markdownOptions{})
 }
 
-func verdictMark(v string) string {
+func verdictMark(v result.Outcome) string {
 	switch v {
 	case result.VerdictPass:
 		return "✅"
@@ -70,11 +70,11 @@ func renderMarkdown(w io.Writer, s *result.Scenario, opt markdownOptions) error 
 	return bw.Flush()
 }
 
-func verdictOrUnknown(v string) string {
+func verdictOrUnknown(v result.Outcome) string {
 	if v == "" {
 		return "unknown"
 	}
-	return v
+	return string(v)
 }
 
 func thresholdOutcome(t result.ThresholdResult) string {
@@ -102,7 +102,7 @@ func moved(c result.Comparison) bool {
 	return false
 }
 
-func comparisonMark(v string) string {
+func comparisonMark(v result.Outcome) string {
 	switch v {
 	case "regression":
 		return "❌ regression"
@@ -111,7 +111,7 @@ func comparisonMark(v string) string {
 	case "warning":
 		return "⚠️ warning"
 	}
-	return v
+	return string(v)
 }
 
 func writeBaselineMarkdown(p func(string, ...any), b *result.BaselineReport) {

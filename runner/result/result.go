@@ -137,6 +137,18 @@ type ThresholdResult struct {
 	Source string `json:"source,omitempty"` // file:line of the threshold
 }
 
+// Failed reports whether t fails its scenario: the one rule that Judge,
+// the CLI and every report follow. An error is an error: a threshold that
+// could not be evaluated fails even when it is reported only (Info),
+// because unrepresentative timing excuses a value outside its bound, not
+// a value nobody measured (a misspelled or unmeasured metric would
+// otherwise pass silently in every -race build).
+func (t ThresholdResult) Failed() bool { return t.Error != "" || (!t.Pass && !t.Info) }
+
+// ReportedOnly reports whether t is outside its bound but, being Info,
+// does not fail the scenario.
+func (t ThresholdResult) ReportedOnly() bool { return t.Error == "" && !t.Pass && t.Info }
+
 // Comparison is one metric compared with the baseline.
 type Comparison struct {
 	Case      string  `json:"case"`
@@ -146,9 +158,9 @@ type Comparison struct {
 	Change    float64 `json:"change"`  // relative: +0.15 is 15% higher
 	P         float64 `json:"p_value"` // after correction for multiple comparisons
 	Tolerance float64 `json:"tolerance"`
-	// Verdict is one of: regression, improvement, unchanged, info, warning.
-	Verdict string `json:"verdict"`
-	Note    string `json:"note,omitempty"` // e.g. "need 4 samples per side for p<0.05, have 3"
+	// Verdict is one of: Regression, Improvement, Unchanged, Info, Warning.
+	Verdict Outcome `json:"verdict"`
+	Note    string  `json:"note,omitempty"` // e.g. "need 4 samples per side for p<0.05, have 3"
 }
 
 // Scenario is everything measured and judged for one scenario file.
@@ -163,9 +175,10 @@ type Scenario struct {
 	Cases         []Case            `json:"cases"`
 	Thresholds    []ThresholdResult `json:"thresholds"`
 	Baseline      *BaselineReport   `json:"baseline,omitempty"`
-	// Verdict is pass, fail (threshold), regression or error.
-	Verdict string `json:"verdict"`
-	Error   string `json:"error,omitempty"`
+	// Verdict is VerdictPass, VerdictFail (threshold), VerdictRegression
+	// or VerdictError.
+	Verdict Outcome `json:"verdict"`
+	Error   string  `json:"error,omitempty"`
 
 	// Size is the scale factor (-size) the scenario ran at; 0 (omitted)
 	// means as written. Baselines record it, and a run is only compared
@@ -182,10 +195,25 @@ type BaselineReport struct {
 	Comparisons []Comparison `json:"comparisons,omitempty"`
 }
 
+// Outcome is how a comparison with the baseline (Comparison.Verdict) or a
+// whole scenario (Scenario.Verdict) came out. Its string is the value
+// written in result.json, the baseline files and the reports, so the
+// constants' values must never change.
+type Outcome string
+
+// Outcomes of a Comparison with the baseline.
+const (
+	Regression  Outcome = "regression"  // worse beyond the tolerance, significantly
+	Improvement Outcome = "improvement" // better beyond the tolerance, significantly
+	Unchanged   Outcome = "unchanged"   // within the tolerance, or not significant
+	Info        Outcome = "info"        // reported, not judged (no direction, another machine)
+	Warning     Outcome = "warning"     // could not be judged (too few samples, no baseline value)
+)
+
 // Verdicts of a Scenario.
 const (
-	VerdictPass       = "pass"
-	VerdictFail       = "fail"
-	VerdictRegression = "regression"
-	VerdictError      = "error"
+	VerdictPass       Outcome = "pass"
+	VerdictFail       Outcome = "fail" // a threshold failed
+	VerdictRegression         = Regression
+	VerdictError      Outcome = "error"
 )

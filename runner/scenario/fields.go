@@ -246,9 +246,6 @@ func init() {
 	walk(rootFields, "", false)
 }
 
-// AxisPaths returns the field paths a matrix may sweep, in table order.
-func AxisPaths() []string { return append([]string(nil), axisPaths...) }
-
 // keysOf returns the keys of a field list, for "did you mean" and messages.
 func keysOf(fs []*field) []string {
 	out := make([]string, len(fs))

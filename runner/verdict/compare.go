@@ -16,13 +16,14 @@ import (
 	"github.com/sqsperf/sqsperf/runner/result"
 )
 
-// Verdicts of a result.Comparison.
+// Verdicts of a result.Comparison: aliases of the result.Outcome
+// constants, kept so that callers written against this package compile.
 const (
-	Regression  = "regression"
-	Improvement = "improvement"
-	Unchanged   = "unchanged"
-	Info        = "info"
-	Warning     = "warning"
+	Regression  = result.Regression
+	Improvement = result.Improvement
+	Unchanged   = result.Unchanged
+	Info        = result.Info
+	Warning     = result.Warning
 )
 
 // DefaultAlpha is the significance level of the whole family of metrics
