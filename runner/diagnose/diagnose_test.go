@@ -180,7 +180,7 @@ func TestRegressionPointsAtTheProfileDiff(t *testing.T) {
 	require.True(t, ok)
 	assert.Equal(t, RegressionCategory, f.Category)
 	assert.Contains(t, f.Summary, "allocations per message rose")
-	assert.Equal(t, "alloc.bytes_per_message: median 4.0 KiB -> 8.0 KiB (+100.0%), p = 0.002, tolerance ±10.0%", f.Evidence[0])
+	assert.Equal(t, "alloc.bytes_per_message: median 4.0 KiB → 8.0 KiB (+100.0%), p = 0.002, tolerance ±10.0%", f.Evidence[0])
 	assert.Contains(t, f.Evidence[1], "outside the baseline's range")
 	assert.Contains(t, f.Advice[0], "go tool pprof -sample_index=alloc_space -top -diff_base BASE/heap.pprof heap.pprof")
 

@@ -23,7 +23,7 @@ func Regression(cmp result.Comparison, c Context) (result.Finding, bool) {
 	if cmp.Verdict != RegressionCategory {
 		return result.Finding{}, false
 	}
-	evidence := []string{fmt.Sprintf("%s: median %s -> %s (%s), p = %s, tolerance ±%s",
+	evidence := []string{fmt.Sprintf("%s: median %s → %s (%s), p = %s, tolerance ±%s",
 		cmp.Metric, valueOf(cmp.Metric, cmp.Baseline), valueOf(cmp.Metric, cmp.Current), change(cmp.Change), pValue(cmp.P), pct(cmp.Tolerance))}
 	if len(cmp.BaselineSamples) > 0 && len(cmp.CurrentSamples) > 0 {
 		blo, bhi := span(cmp.BaselineSamples)

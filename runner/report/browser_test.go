@@ -64,7 +64,7 @@ func writeSample(t *testing.T, points int) (string, int) {
 	s := fixture(points)
 	files, err := Write(s, Options{Dir: t.TempDir()})
 	require.NoError(t, err)
-	return files.HTML, len(buildPage(sanitize(s, newScrubber(nil))).Data.Charts)
+	return files.HTML, buildPage(sanitize(s, newScrubber(nil))).Data.chartCount()
 }
 
 func TestHTMLRendersEveryChartInChromium(t *testing.T) {
