@@ -95,7 +95,8 @@ func TestHTMLRendersEveryChartInChromium(t *testing.T) {
 //
 //	go test ./runner/report -run TestHTMLScreenshot -screenshot /tmp/report.png
 //
-// (runner/report/testdata/screenshot.sh does this).
+// (runner/report/testdata/screenshot.sh writes the pictures of every
+// report the browser matrix checks instead, with -screenshots DIR).
 func TestHTMLScreenshot(t *testing.T) {
 	if *screenshot == "" {
 		t.Skip("no -screenshot path given")
