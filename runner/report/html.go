@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sqsperf/sqsperf/runner/diagnose"
 	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/result"
 )
@@ -329,16 +330,16 @@ func findingViews(s *result.Scenario) []findingView {
 	}
 	for _, g := range primaryFindings(s) {
 		cls := "warn"
-		if g.primary.finding.Category == "none" {
+		if g.primary.finding.Category == diagnose.None {
 			cls = "good"
 		}
 		v := findingView{
-			Case: g.primary.caseName, Category: g.primary.finding.Category, Summary: g.primary.finding.Summary,
+			Case: g.primary.caseName, Category: categoryLabel(g.primary.finding.Category), Summary: g.primary.finding.Summary,
 			Runs:     fmt.Sprintf("in %d of %d runs", g.primary.runs, g.primary.of),
 			Evidence: g.primary.finding.Evidence, Advice: g.primary.finding.Advice, Class: cls,
 		}
 		for _, o := range g.others {
-			v.Others = append(v.Others, fmt.Sprintf("%s in %d of %d runs: %s", o.finding.Category, o.runs, o.of, o.finding.Summary))
+			v.Others = append(v.Others, fmt.Sprintf("%s in %d of %d runs: %s", categoryLabel(o.finding.Category), o.runs, o.of, o.finding.Summary))
 		}
 		out = append(out, v)
 	}

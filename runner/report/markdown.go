@@ -232,6 +232,15 @@ func primaryFindings(s *result.Scenario) []casePrimary {
 	return out
 }
 
+// categoryLabel is how a finding's category reads: the "none" of the
+// data model is a healthy run.
+func categoryLabel(category string) string {
+	if category == diagnose.None {
+		return "healthy"
+	}
+	return category
+}
+
 type caseFinding struct {
 	caseName string
 	finding  result.Finding
@@ -283,7 +292,7 @@ func writeDiagnosisMarkdown(p func(string, ...any), s *result.Scenario) {
 	}
 	for _, cp := range primaries {
 		g := cp.primary
-		p("- %s %s: %s (in %d of %d runs)\n", mdText(g.caseName), mdCode(g.finding.Category), mdText(g.finding.Summary), g.runs, g.of)
+		p("- %s %s: %s (in %d of %d runs)\n", mdText(g.caseName), mdCode(categoryLabel(g.finding.Category)), mdText(g.finding.Summary), g.runs, g.of)
 		for _, e := range g.finding.Evidence {
 			p("  - %s\n", mdText(e))
 		}
@@ -291,7 +300,7 @@ func writeDiagnosisMarkdown(p func(string, ...any), s *result.Scenario) {
 			p("  - try: %s\n", mdText(a))
 		}
 		for _, o := range cp.others {
-			p("  - other repeats: %s in %d of %d runs\n", mdCode(o.finding.Category), o.runs, o.of)
+			p("  - other repeats: %s in %d of %d runs\n", mdCode(categoryLabel(o.finding.Category)), o.runs, o.of)
 		}
 	}
 	p("\n")
@@ -372,9 +381,9 @@ func writeSuiteMarkdown(w io.Writer, all []*result.Scenario) error {
 		var cats []string
 		seen := map[string]bool{}
 		for _, g := range primaryFindings(s) {
-			if !seen[g.primary.finding.Category] {
-				seen[g.primary.finding.Category] = true
-				cats = append(cats, g.primary.finding.Category)
+			if label := categoryLabel(g.primary.finding.Category); !seen[label] {
+				seen[label] = true
+				cats = append(cats, label)
 			}
 		}
 		safe := SafeName(s.Name)

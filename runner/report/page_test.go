@@ -162,3 +162,19 @@ func TestRoundPeriod(t *testing.T) {
 		assert.InDelta(t, want, roundPeriod(in), 1e-12, "%v", in)
 	}
 }
+
+func TestAHealthyRunReadsHealthy(t *testing.T) {
+	s := fixture(6)
+	for ci := range s.Cases {
+		for ri := range s.Cases[ci].Runs {
+			s.Cases[ci].Runs[ri].Diagnosis = []result.Finding{{Category: "none", Summary: "healthy: no bottleneck found, every diagnosis bound held"}}
+		}
+	}
+	p := buildPage(sanitize(s, newScrubber(nil)))
+	last := p.Findings[len(p.Findings)-1]
+	assert.Equal(t, "healthy", last.Category)
+	assert.Equal(t, "good", last.Class)
+	var buf bytes.Buffer
+	require.NoError(t, WriteMarkdown(&buf, s))
+	assert.Contains(t, buf.String(), "`healthy`: healthy: no bottleneck found")
+}
