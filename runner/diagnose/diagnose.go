@@ -1,9 +1,12 @@
 // Package diagnose turns a run's measurements into a doctor-style verdict,
 // in the manner of Clinic Doctor but for a Go worker-pool service: is the
 // scheduler starved, is the GC the cost, is the service waiting on I/O, is
-// work queuing in front of too few workers, does memory climb. Each
-// finding names the numbers that crossed which bounds and what to try next,
-// so a reader can check the reasoning instead of trusting a label.
+// work queuing in front of too few workers, does memory climb. Like
+// Doctor it gives one primary finding per run, never two that contradict
+// each other, names the numbers that crossed which bounds, and advises
+// only from evidence the run has (a profile it did not take is something
+// to take, not something to read). Regression explains a metric that
+// regressed against the baseline.
 package diagnose
 
 import (
@@ -97,25 +100,39 @@ type Context struct {
 	// (0..1). Zero means not measured; Diagnose then derives it from
 	// m["cpu.utilization"] or from cpu.per_message, processed and duration.
 	CPUUtilization float64
+	// Profiles are the kinds of profile written for this run ("cpu",
+	// "heap", "trace", as in result.Profile.Kind). Advice points at a
+	// profile only when it exists, and otherwise says how to take one.
+	Profiles []string
 }
 
-// Diagnose returns the findings for one run, most fundamental first
-// (scheduler, gc, leak, backpressure, io), or a single "none" finding.
-// m holds the run's metrics by flat key; batches the quiet points.
-func Diagnose(m map[string]float64, batches []result.BatchPoint, c Context) []result.Finding {
-	in := inputs{m: m, batches: batches, c: c, found: map[string]bool{}}
-	in.util, in.utilKnown = in.cpuUtilization()
-	var out []result.Finding
-	for _, rule := range []func(*inputs) (result.Finding, bool){
-		scheduler, garbageCollector, leak, backpressure, ioBound,
-	} {
-		if f, ok := rule(&in); ok {
-			out = append(out, f)
-			in.found[f.Category] = true
+func (c Context) hasProfile(kind string) bool {
+	for _, k := range c.Profiles {
+		if k == kind {
+			return true
 		}
 	}
-	if len(out) > 0 {
-		return out
+	return false
+}
+
+// Diagnose returns the one primary finding for a run: the most
+// fundamental bound crossed, or "none" with the numbers that held. Rules
+// are tried from cause to symptom (leak, gc, scheduler, backpressure,
+// io): a leak makes the GC work, the GC takes CPU from goroutines, and a
+// starved scheduler or a small pool leaves tasks off CPU, so a later
+// rule's crossing is explained by an earlier one and is not reported
+// beside it, where it would read as a second, contradicting diagnosis.
+// The one merge: tasks that wait for a worker while the CPU idles are a
+// pool too small for I/O-bound work, one finding with both evidences.
+// m holds the run's metrics by flat key; batches the quiet points. The
+// slice always has exactly one element.
+func Diagnose(m map[string]float64, batches []result.BatchPoint, c Context) []result.Finding {
+	in := inputs{m: m, batches: batches, c: c}
+	in.util, in.utilKnown = in.cpuUtilization()
+	for _, rule := range []func(*inputs) (result.Finding, bool){leak, garbageCollector, scheduler, backpressure, ioBound} {
+		if f, ok := rule(&in); ok {
+			return []result.Finding{f}
+		}
 	}
 	return []result.Finding{healthy(&in)}
 }
@@ -126,10 +143,6 @@ type inputs struct {
 	c         Context
 	util      float64
 	utilKnown bool
-	found     map[string]bool // categories already reported
-	// goSchedulerStarved is set when goroutines queued in the Go run
-	// queue, as opposed to the process waiting for the machine.
-	goSchedulerStarved bool
 }
 
 func (in *inputs) get(key string) (float64, bool) {
@@ -197,7 +210,6 @@ func scheduler(in *inputs) (result.Finding, bool) {
 	if len(evidence) == 0 {
 		return result.Finding{}, false
 	}
-	in.goSchedulerStarved = goStarved
 	if v, ok := in.get("sched.latency.p99"); ok {
 		evidence = append(evidence, "sched.latency.p99 = "+dur(v))
 	}
@@ -208,6 +220,9 @@ func scheduler(in *inputs) (result.Finding, bool) {
 		evidence = append(evidence, fmt.Sprintf("CPU utilisation = %s of GOMAXPROCS", pct(in.util)))
 	}
 	if !goStarved {
+		// The machine took the CPU, so off-CPU shares and wait times of
+		// this run are inflated too: an I/O or backpressure reading would
+		// be this same starvation seen from another side.
 		// Ticks were late but the Go run queue was not: the whole process
 		// waited for the operating system, not for its own goroutines.
 		return result.Finding{
@@ -232,9 +247,17 @@ func scheduler(in *inputs) (result.Finding, bool) {
 		advice = append(advice, fmt.Sprintf("cap CPU-bound workers near GOMAXPROCS (%d): more only queue for the CPU and add latency to everything else in the process", p))
 	}
 	if in.utilKnown && in.util >= SaturatedCPUBound {
-		advice = append(advice, "the CPU is saturated: cut work per message (see the CPU profile's top functions) or give the service more cores")
+		where := "add profile: {cpu: true} to the scenario and look at the CPU profile's top functions"
+		if in.c.hasProfile("cpu") {
+			where = "see the CPU profile's top functions (go tool pprof -top cpu.pprof)"
+		}
+		advice = append(advice, "the CPU is saturated: cut work per message ("+where+") or give the service more cores")
 	} else {
-		advice = append(advice, "latency without a saturated CPU points at long non-preemptible stretches: look for tight loops, cgo calls or LockOSThread in the execution trace (go tool trace)")
+		where := "record an execution trace (profile: {trace: 5s} in the scenario) and open it with go tool trace"
+		if in.c.hasProfile("trace") {
+			where = "open the execution trace with go tool trace trace.out"
+		}
+		advice = append(advice, "latency without a saturated CPU points at long non-preemptible stretches (tight loops, cgo calls, LockOSThread): "+where)
 	}
 	advice = append(advice, "move CPU-heavy work off the goroutines that poll SQS and extend leases, so heartbeats are not starved")
 	return result.Finding{
@@ -266,7 +289,7 @@ func garbageCollector(in *inputs) (result.Finding, bool) {
 		Summary:  "garbage collection takes a large share of the CPU or stops the world for long",
 		Evidence: evidence,
 		Advice: []string{
-			"allocate less per message: reuse buffers (sync.Pool), avoid per-message maps and string conversions; find the allocators with the heap profile (go tool pprof -sample_index=alloc_space)",
+			"allocate less per message: reuse buffers (sync.Pool), avoid per-message maps and string conversions; " + in.heapProfileAdvice("go tool pprof -sample_index=alloc_space -top heap.pprof", "to see which functions allocate"),
 			"if memory allows, raise GOGC or set GOMEMLIMIT so the GC runs less often",
 			"a large pointer-rich live heap makes every cycle expensive: keep caches small or pointer-free",
 		},
@@ -290,7 +313,7 @@ func leak(in *inputs) (result.Finding, bool) {
 				fmt.Sprintf("heap.live.slope = %s per batch > %s", bytesText(heapSlope), bytesText(LeakHeapSlopeBound)),
 				fmt.Sprintf("heap.live.growth = %s > %s (%s -> %s over %d batches)", pct(growth), pct(LeakHeapGrowthBound),
 					bytesText(first.HeapLive), bytesText(last.HeapLive), len(in.batches)))
-			advice = append(advice, "compare heap profiles taken at two quiet points (go tool pprof -base first.pprof last.pprof -sample_index=inuse_space) to see what is retained")
+			advice = append(advice, in.heapProfileAdvice("go tool pprof -sample_index=inuse_space -top heap.pprof", "to see what the end of the run still holds"))
 		}
 	}
 	goSlope, ok := in.get("goroutines.slope")
@@ -321,16 +344,34 @@ func backpressure(in *inputs) (result.Finding, bool) {
 	}
 	evidence := []string{fmt.Sprintf("stage.dispatch_wait.p50 = %s > %.1f × stage.process.p50 (%s)",
 		dur(wait), DispatchWaitDominanceBound, dur(process))}
-	if v, ok := in.get("queue.depth.max"); ok {
-		evidence = append(evidence, fmt.Sprintf("queue.depth.max = %.0f", v))
+	if in.c.Workers > 0 {
+		evidence = append(evidence, fmt.Sprintf("workers = %d", in.c.Workers))
 	}
-	var advice []string
+	// queue.depth.max is the SQS queues' depth, sampled about once a
+	// second: a backlog there agrees with this finding, but zero (a short
+	// run between samples) says nothing about the pool, so it is left out
+	// rather than shown beside a finding it seems to contradict.
+	if v, ok := in.get("queue.depth.max"); ok && v > 0 {
+		evidence = append(evidence, fmt.Sprintf("queue.depth.max = %.0f messages waiting in SQS", v))
+	}
 	if in.utilKnown {
 		evidence = append(evidence, fmt.Sprintf("CPU utilisation = %s of GOMAXPROCS", pct(in.util)))
 	}
-	if in.utilKnown && in.util < SaturatedCPUBound {
+	summary := "tasks wait longer for a worker than they take to run, and the CPU is busy: the pool cannot go faster on this machine"
+	var advice []string
+	idle := in.utilKnown && in.util < IOIdleCPUBound
+	share, shareEvidence, shareOK := in.ioShare()
+	switch {
+	case idle && shareOK && share > IOWaitShareBound:
+		// The I/O reading and this one are the same story: workers are
+		// all waiting on downstream calls, so the pool is the limit.
+		evidence = append(evidence, shareEvidence)
+		summary = "tasks wait longer for a worker than they take to run while the CPU idles: the workers spend their time waiting on I/O, so the pool size is the limit"
+		advice = append(advice, "add workers (WORKER_POOL_SIZE): with I/O-bound tasks and an idle CPU, throughput rises nearly linearly until the CPU, the downstream or SQS limits")
+	case in.utilKnown && in.util < SaturatedCPUBound:
+		summary = "tasks wait longer for a worker than they take to run, and the CPU has room: the pool is too small"
 		advice = append(advice, "the CPU has room: add workers (WORKER_POOL_SIZE) until dispatch wait falls or the CPU saturates")
-	} else {
+	default:
 		advice = append(advice, "the CPU is busy, so more workers will not help: make each task cheaper or scale out")
 	}
 	advice = append(advice,
@@ -338,16 +379,17 @@ func backpressure(in *inputs) (result.Finding, bool) {
 		"fewer concurrent jobs (MAX_CONCURRENT_JOBS) lowers how much work is pulled in at once")
 	return result.Finding{
 		Category: Backpressure,
-		Summary:  "tasks wait longer for a worker than they take to run: the pool is too small or its queue too long",
+		Summary:  summary,
 		Evidence: evidence,
 		Advice:   advice,
 	}, true
 }
 
 func ioBound(in *inputs) (result.Finding, bool) {
-	// A starved Go scheduler also leaves tasks off CPU, waiting for one:
-	// that time is not I/O, and the scheduler finding already explains it.
-	if in.goSchedulerStarved || !in.utilKnown || in.util >= IOIdleCPUBound {
+	// Reached only when the scheduler was not starved (that would leave
+	// tasks off CPU too, waiting for one, which is not I/O) and no task
+	// waited for a worker (backpressure covers that case).
+	if !in.utilKnown || in.util >= IOIdleCPUBound {
 		return result.Finding{}, false
 	}
 	share, shareEvidence, ok := in.ioShare()
@@ -393,7 +435,7 @@ func healthy(in *inputs) result.Finding {
 	if in.utilKnown {
 		evidence = append(evidence, fmt.Sprintf("CPU utilisation = %s of GOMAXPROCS", pct(in.util)))
 	}
-	summary := "no bottleneck found: every diagnosis bound held"
+	summary := "healthy: no bottleneck found, every diagnosis bound held"
 	if len(evidence) == 0 {
 		summary = "no bottleneck found, but no probe metrics were available to judge"
 	}
@@ -403,6 +445,15 @@ func healthy(in *inputs) result.Finding {
 		Evidence: evidence,
 		Advice:   []string{"to find headroom, raise the load (the size factor) until a category appears"},
 	}
+}
+
+// heapProfileAdvice points at the run's heap profile with command, or,
+// when the run took none, says how to get one.
+func (in *inputs) heapProfileAdvice(command, what string) string {
+	if in.c.hasProfile("heap") {
+		return "run " + command + " " + what
+	}
+	return "add profile: {heap: true} to the scenario and rerun " + what + " (go tool pprof on heap.pprof)"
 }
 
 func slope(batches []result.BatchPoint, value func(result.BatchPoint) float64) (float64, bool) {

@@ -2,6 +2,7 @@ package diagnose
 
 import (
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -63,7 +64,8 @@ func TestLateTicksWithoutGoBacklogBlameTheMachine(t *testing.T) {
 		"stage.process.mean":      0.010,
 	}
 	fs := Diagnose(m, nil, Context{CPUUtilization: 0.05})
-	require.Equal(t, []string{Scheduler, IO}, categories(fs), "the machine's starvation does not hide real I/O waits")
+	require.Equal(t, []string{Scheduler}, categories(fs),
+		"a machine that took the CPU inflates off-CPU time too: an I/O finding beside it would be the same starvation")
 	assert.Contains(t, fs[0].Summary, "starved of CPU by the machine")
 	assert.Equal(t, "tick.lag.over_100ms = 8.0% > 5.0% (red zone)", fs[0].Evidence[0])
 }
@@ -105,6 +107,93 @@ func TestBackpressureIgnoresMicrosecondWaits(t *testing.T) {
 	assert.Contains(t, fs[0].Advice[0], "add workers", "idle CPU: more workers help")
 	fs = Diagnose(m, nil, Context{CPUUtilization: 0.95})
 	assert.Contains(t, fs[0].Advice[0], "will not help", "busy CPU: more workers do not")
+}
+
+func TestBackpressureOnIdleIOBoundWorkersIsOneFinding(t *testing.T) {
+	m := map[string]float64{
+		"stage.dispatch_wait.p50": 0.050, "stage.process.p50": 0.010, "stage.process.mean": 0.010,
+		"cpu.per_message": 0.0002, "queue.depth.max": 0,
+	}
+	fs := Diagnose(m, nil, Context{Workers: 8, CPUUtilization: 0.2})
+	require.Equal(t, []string{Backpressure}, categories(fs), "waiting for a worker while idle is one story, not backpressure plus io")
+	f := fs[0]
+	assert.Contains(t, f.Summary, "waiting on I/O")
+	assert.Contains(t, f.Advice[0], "add workers")
+	for _, e := range f.Evidence {
+		assert.NotContains(t, e, "queue.depth.max", "an empty sampled SQS depth is no evidence for a finding about the pool")
+	}
+	assert.Contains(t, f.Evidence, "workers = 8")
+
+	m["queue.depth.max"] = 40
+	assert.Contains(t, Diagnose(m, nil, Context{Workers: 8, CPUUtilization: 0.2})[0].Evidence, "queue.depth.max = 40 messages waiting in SQS")
+}
+
+func TestAlwaysExactlyOneFinding(t *testing.T) {
+	// Every bound crossed at once: the most fundamental cause is reported,
+	// alone, because the others follow from it.
+	var batches []result.BatchPoint
+	for i := 1; i <= 4; i++ {
+		batches = append(batches, result.BatchPoint{Batch: i, HeapLive: float64(i) * (4 << 20), Goroutines: float64(20 * i)})
+	}
+	m := map[string]float64{
+		"sched.latency.over_10ms": 0.5, "tick.lag.over_100ms": 0.5, "gc.cpu_fraction": 0.6,
+		"stage.dispatch_wait.p50": 0.2, "stage.process.p50": 0.01, "cpu.per_message": 0.0001, "stage.process.mean": 0.01,
+	}
+	c := Context{GOMAXPROCS: 2, Workers: 4, CPUUtilization: 0.1}
+	assert.Equal(t, []string{Leak}, categories(Diagnose(m, batches, c)))
+	assert.Equal(t, []string{GC}, categories(Diagnose(m, nil, c)), "without a leak, the GC's CPU explains the late goroutines")
+	delete(m, "gc.cpu_fraction")
+	assert.Equal(t, []string{Scheduler}, categories(Diagnose(m, nil, c)))
+	delete(m, "sched.latency.over_10ms")
+	delete(m, "tick.lag.over_100ms")
+	assert.Equal(t, []string{Backpressure}, categories(Diagnose(m, nil, c)))
+	delete(m, "stage.dispatch_wait.p50")
+	assert.Equal(t, []string{IO}, categories(Diagnose(m, nil, c)))
+}
+
+func TestAdviceNamesOnlyProfilesThatExist(t *testing.T) {
+	m := map[string]float64{"gc.cpu_fraction": 0.4}
+	without := strings.Join(Diagnose(m, nil, Context{})[0].Advice, "\n")
+	assert.Contains(t, without, "add profile: {heap: true}", "no heap profile was taken: say how to take one")
+	assert.NotContains(t, without, "run go tool pprof")
+	with := strings.Join(Diagnose(m, nil, Context{Profiles: []string{"heap"}})[0].Advice, "\n")
+	assert.Contains(t, with, "run go tool pprof -sample_index=alloc_space -top heap.pprof")
+	assert.NotContains(t, with, "add profile")
+
+	sched := map[string]float64{"sched.latency.over_10ms": 0.2}
+	noTrace := strings.Join(Diagnose(sched, nil, Context{CPUUtilization: 0.3})[0].Advice, "\n")
+	assert.Contains(t, noTrace, "record an execution trace")
+	trace := strings.Join(Diagnose(sched, nil, Context{CPUUtilization: 0.3, Profiles: []string{"trace"}})[0].Advice, "\n")
+	assert.Contains(t, trace, "go tool trace trace.out")
+}
+
+func TestHealthySaysSo(t *testing.T) {
+	fs := Diagnose(map[string]float64{"sched.latency.over_10ms": 0.001, "gc.cpu_fraction": 0.02}, nil, Context{})
+	require.Equal(t, []string{None}, categories(fs))
+	assert.True(t, strings.HasPrefix(fs[0].Summary, "healthy"), fs[0].Summary)
+}
+
+func TestRegressionPointsAtTheProfileDiff(t *testing.T) {
+	cmp := result.Comparison{Case: "stress", Metric: "alloc.bytes_per_message", Baseline: 4096, Current: 8192, Change: 1, P: 0.002,
+		Tolerance: 0.1, Verdict: "regression", BaselineSamples: []float64{4000, 4096, 4100}, CurrentSamples: []float64{8000, 8192, 8300}}
+	f, ok := Regression(cmp, Context{Profiles: []string{"heap", "cpu"}})
+	require.True(t, ok)
+	assert.Equal(t, RegressionCategory, f.Category)
+	assert.Contains(t, f.Summary, "allocations per message rose")
+	assert.Equal(t, "alloc.bytes_per_message: median 4.0 KiB → 8.0 KiB (+100.0%), p = 0.002, tolerance ±10.0%", f.Evidence[0])
+	assert.Contains(t, f.Evidence[1], "outside the baseline's range")
+	assert.Contains(t, f.Advice[0], "go tool pprof -sample_index=alloc_space -top -diff_base BASE/heap.pprof heap.pprof")
+
+	f, _ = Regression(cmp, Context{})
+	assert.Contains(t, f.Advice[0], "this run took no heap profile: add profile: {heap: true}")
+
+	cmp.Metric, cmp.Baseline, cmp.Current = "cpu.per_message", 100e-6, 130e-6
+	f, _ = Regression(cmp, Context{Profiles: []string{"cpu"}})
+	assert.Contains(t, f.Advice[0], "-diff_base BASE/cpu.pprof cpu.pprof")
+
+	cmp.Verdict = "unchanged"
+	_, ok = Regression(cmp, Context{})
+	assert.False(t, ok, "only a regression is explained")
 }
 
 func TestIOFromConfiguredTaskCostAndDerivedUtilisation(t *testing.T) {

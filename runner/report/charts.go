@@ -8,6 +8,7 @@ import (
 
 	"github.com/montanaflynn/stats"
 
+	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/result"
 )
 
@@ -15,20 +16,30 @@ import (
 // union of the sample times of every series in it; a series has null
 // where it has no sample at that time.
 type chart struct {
-	ID     string        `json:"id"`
-	Title  string        `json:"title"`
-	Unit   string        `json:"unit"`
-	Bands  bool          `json:"bands"` // green/yellow/red latency bands
-	Note   string        `json:"note,omitempty"`
-	X      []float64     `json:"x"`
-	Series []chartSeries `json:"series"`
+	ID    string `json:"id"`
+	Title string `json:"title"`
+	Unit  string `json:"unit"`
+	Bands bool   `json:"bands"` // green/yellow/red latency bands
+	Note  string `json:"note,omitempty"`
+	// WindowEnd is the end of the measured window in seconds (the x axis
+	// starts with it); the page draws it so samples that stop before it
+	// read as "not sampled", not as "stayed at this value".
+	WindowEnd float64       `json:"windowEnd,omitempty"`
+	X         []float64     `json:"x"`
+	Series    []chartSeries `json:"series"`
 }
 
 type chartSeries struct {
 	Label  string     `json:"label"`
 	Values []*float64 `json:"values"`
 	Points bool       `json:"points,omitempty"` // markers only, no line
-	Dash   bool       `json:"dash,omitempty"`
+	// Markers draws a marker on each sample besides the line: a series of
+	// few samples must show where the data is and where it is drawn in.
+	Markers bool `json:"markers,omitempty"`
+	// Step draws a value held until the next sample, for sampled counts
+	// (queue depths) where a sloped line would invent values in between.
+	Step bool `json:"step,omitempty"`
+	Dash bool `json:"dash,omitempty"`
 	// Hidden series start switched off (a click on the legend shows
 	// them): in a chart of many queues, the ones that stayed empty are
 	// noise that hides the one that filled.
@@ -37,6 +48,14 @@ type chartSeries struct {
 
 // hideEmptyAbove is the number of series above which all-zero ones start hidden.
 const hideEmptyAbove = 3
+
+// fewSamples is the sample count below which a series gets markers:
+// with so few, the line between them is drawn in, not measured.
+const fewSamples = 30
+
+// tooFewToChart is the sample count below which a chart's note says the
+// run was too short to show the series' shape.
+const tooFewToChart = 5
 
 // maxPoints bounds the points per series so that a long run's 10ms tick
 // probe does not make the page heavy; buckets keep their peak, because
@@ -48,6 +67,7 @@ type chartGroup struct {
 	key   string
 	title string
 	bands bool
+	step  bool // sampled counts: drawn as steps
 }
 
 // groupOf decides which chart a series belongs to from its name, so that
@@ -57,27 +77,42 @@ func groupOf(s result.Series) chartGroup {
 	switch {
 	case first == "tick" || first == "sched":
 		if s.Unit == "duration" {
-			return chartGroup{0, "latency", "Tick lag and scheduler latency", true}
+			return chartGroup{0, "latency", "Tick lag and scheduler latency", true, false}
 		}
-		return chartGroup{1, "latency-" + s.Unit, "Scheduler (" + s.Unit + ")", false}
+		return chartGroup{1, "latency-" + s.Unit, "Scheduler (" + s.Unit + ")", false, false}
 	case first == "heap" || first == "mem" || first == "memory":
-		return chartGroup{2, "heap-" + s.Unit, "Memory", false}
+		return chartGroup{2, "heap-" + s.Unit, "Memory", false, false}
 	case first == "goroutines":
-		return chartGroup{3, "goroutines", "Goroutines", false}
+		return chartGroup{3, "goroutines", "Goroutines", false, false}
 	case first == "queue":
 		if s.Unit == "count" || s.Unit == "" {
-			return chartGroup{4, "queue", "Queue depths", false}
+			return chartGroup{4, "queue", "Queue depths", false, true}
 		}
-		return chartGroup{5, "queue-" + s.Unit, "Queues (" + s.Unit + ")", false}
+		return chartGroup{5, "queue-" + s.Unit, "Queues (" + s.Unit + ")", false, false}
 	case first == "throughput" || s.Unit == "rate":
-		return chartGroup{6, "throughput-" + s.Unit, "Throughput", false}
+		return chartGroup{6, "throughput-" + s.Unit, "Throughput", false, false}
 	case first == "gc":
-		return chartGroup{7, "gc-" + s.Unit, "GC (" + s.Unit + ")", false}
+		return chartGroup{7, "gc-" + s.Unit, "GC (" + s.Unit + ")", false, false}
 	}
-	return chartGroup{8, first + "-" + s.Unit, first + " (" + s.Unit + ")", false}
+	return chartGroup{8, first + "-" + s.Unit, first + " (" + s.Unit + ")", false, false}
 }
 
-// buildCharts turns one run's series and batch points into charts.
+// chartSlug makes a chart group key usable in an element id.
+func chartSlug(key string) string {
+	var b strings.Builder
+	for _, r := range key {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			b.WriteRune(r)
+		} else {
+			b.WriteByte('_')
+		}
+	}
+	return b.String()
+}
+
+// buildCharts turns one run's series and batch points into charts, each
+// with an id made of idPrefix and its group, so the same chart of every
+// repeat of a case fills the same place on the page.
 func buildCharts(idPrefix string, run result.Run) []chart {
 	type pending struct {
 		group  chartGroup
@@ -102,10 +137,10 @@ func buildCharts(idPrefix string, run result.Run) []chart {
 	if len(run.Batches) > 0 {
 		for _, k := range []string{"heap-bytes", "goroutines"} {
 			if byKey[k] == nil {
-				g := chartGroup{2, k, "Memory", false}
+				g := chartGroup{2, k, "Memory", false, false}
 				unit := "bytes"
 				if k == "goroutines" {
-					g, unit = chartGroup{3, k, "Goroutines", false}, "count"
+					g, unit = chartGroup{3, k, "Goroutines", false, false}, "count"
 				}
 				byKey[k] = &pending{group: g, unit: unit}
 			}
@@ -123,16 +158,26 @@ func buildCharts(idPrefix string, run result.Run) []chart {
 	})
 
 	var out []chart
-	for i, p := range groups {
+	for _, p := range groups {
 		sort.SliceStable(p.series, func(a, b int) bool { return p.series[a].Name < p.series[b].Name })
 		var cols []column
 		downsampled := false
+		samples := 0
+		var every []float64
 		for _, s := range p.series {
 			t, v, d := downsample(s.T, s.Value, maxPoints)
 			downsampled = downsampled || d
-			cols = append(cols, column{label: s.Name, t: t, v: v})
+			samples = max(samples, len(s.T))
+			every = append(every, interval(s.T)...)
+			cols = append(cols, column{label: s.Name, t: t, v: v, markers: len(t) < fewSamples, step: p.group.step})
 		}
 		var note []string
+		if period, ok := median(every); ok && period > 0 {
+			note = append(note, fmt.Sprintf("sampled about every %s", formatValue(metric.Duration, roundPeriod(period))))
+		}
+		if samples > 0 && samples < tooFewToChart {
+			note = append(note, fmt.Sprintf("only %d samples in this repeat: too few to show how it moved in between; a scenario whose measured window lasts 10s or more (more jobs, or a larger -size) charts it", samples))
+		}
 		if downsampled {
 			note = append(note, fmt.Sprintf("long series reduced to %d points, keeping each interval's peak", maxPoints))
 		}
@@ -162,7 +207,8 @@ func buildCharts(idPrefix string, run result.Run) []chart {
 				note = append(note, fmt.Sprintf("%d series that stayed at zero are hidden (click the legend to show)", hidden))
 			}
 		}
-		c.ID = fmt.Sprintf("%s-chart-%d", idPrefix, i)
+		c.ID = idPrefix + "-" + chartSlug(p.group.key)
+		c.WindowEnd = run.Duration
 		c.Title = p.group.title
 		c.Unit = p.unit
 		c.Bands = p.group.bands
@@ -176,10 +222,38 @@ func buildCharts(idPrefix string, run result.Run) []chart {
 }
 
 type column struct {
-	label  string
-	t, v   []float64
-	points bool
-	dash   bool
+	label   string
+	t, v    []float64
+	points  bool
+	markers bool
+	step    bool
+	dash    bool
+}
+
+// interval returns the gaps between consecutive sample times.
+func interval(t []float64) []float64 {
+	var out []float64
+	for i := 1; i < len(t); i++ {
+		out = append(out, t[i]-t[i-1])
+	}
+	return out
+}
+
+// roundPeriod snaps a measured sampling period to the nearest of 1, 2,
+// 2.5 and 5 times a power of ten: samplers are set to such periods, and
+// on a busy machine each tick lands a little late (1.1s for 1s).
+func roundPeriod(p float64) float64 {
+	if p <= 0 || math.IsNaN(p) || math.IsInf(p, 0) {
+		return p
+	}
+	decade := math.Pow(10, math.Floor(math.Log10(p)))
+	best := decade
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if math.Abs(math.Log(p/(m*decade))) < math.Abs(math.Log(p/best)) {
+			best = m * decade
+		}
+	}
+	return best
 }
 
 // batchColumns draws the quiet points after each batch as markers and the
@@ -244,7 +318,7 @@ func align(cols []column) chart {
 			}
 			vals[pos[int64(math.Round(t*1000))]] = &v
 		}
-		c.Series = append(c.Series, chartSeries{Label: col.label, Values: vals, Points: col.points, Dash: col.dash})
+		c.Series = append(c.Series, chartSeries{Label: col.label, Values: vals, Points: col.points, Markers: col.markers, Step: col.step, Dash: col.dash})
 	}
 	return c
 }

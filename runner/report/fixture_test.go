@@ -57,10 +57,14 @@ func fixture(points int) *result.Scenario {
 		SameMachine: true,
 		Warnings:    []string{"throughput: 2 samples per side; need 4 for p<0.05"},
 		Comparisons: []result.Comparison{
-			{Case: "worker-scalability/workers=2", Metric: "cpu.per_message", Baseline: 0.000120, Current: 0.000141, Change: 0.175, P: 0.004, Tolerance: 0.10, Verdict: "regression"},
-			{Case: "worker-scalability/workers=2", Metric: "alloc.per_message", Baseline: 41, Current: 41, Change: 0, P: 1, Tolerance: 0.05, Verdict: "unchanged"},
-			{Case: "worker-scalability/workers=4", Metric: "alloc.bytes_per_message", Baseline: 4096, Current: 3500, Change: -0.1455, P: 0.008, Tolerance: 0.05, Verdict: "improvement"},
-			{Case: "worker-scalability/workers=4", Metric: "throughput", Baseline: 410, Current: 395, Change: -0.0366, P: 0.33, Tolerance: 0.20, Verdict: "warning", Note: "need 4 samples per side for p<0.05, have 2"},
+			{Case: "worker-scalability/workers=2", Metric: "cpu.per_message", Baseline: 0.000120, Current: 0.000141, Change: 0.175, P: 0.004, Tolerance: 0.10, Verdict: "regression",
+				BaselineSamples: []float64{0.000118, 0.000120, 0.000121, 0.000119, 0.000122, 0.000120}, CurrentSamples: []float64{0.000139, 0.000141, 0.000143, 0.000140, 0.000142, 0.000141}},
+			{Case: "worker-scalability/workers=2", Metric: "alloc.per_message", Baseline: 41, Current: 41, Change: 0, P: 1, Tolerance: 0.05, Verdict: "unchanged",
+				BaselineSamples: []float64{41, 41, 41, 41, 41, 41}, CurrentSamples: []float64{41, 41, 41, 41, 41, 41}},
+			{Case: "worker-scalability/workers=4", Metric: "alloc.bytes_per_message", Baseline: 4096, Current: 3500, Change: -0.1455, P: 0.008, Tolerance: 0.05, Verdict: "improvement",
+				BaselineSamples: []float64{4090, 4096, 4100, 4096, 4093, 4099}, CurrentSamples: []float64{3490, 3500, 3510, 3502, 3498, 3500}},
+			{Case: "worker-scalability/workers=4", Metric: "throughput", Baseline: 410, Current: 395, Change: -0.0366, P: 0.33, Tolerance: 0.20, Verdict: "warning", Note: "need 4 samples per side for p<0.05, have 2",
+				BaselineSamples: []float64{400, 420}, CurrentSamples: []float64{390, 400}},
 			{Case: "worker-scalability/workers=4", Metric: "stage.process.p99", Baseline: 0.030, Current: 0.0418, Change: 0.393, P: 0.01, Tolerance: 0.25, Verdict: "info"},
 		},
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sqsperf/sqsperf/runner/diagnose"
 	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/result"
 )
@@ -57,11 +58,35 @@ type page struct {
 	UPlotCSS, PageCSS                      template.CSS
 }
 
+// pageData is what the page's script draws: per case, every repeat's
+// charts, of which a select element shows one repeat at a time.
 type pageData struct {
+	Cases []caseCharts `json:"cases"`
+}
+
+type caseCharts struct {
+	ID      string         `json:"id"` // "case0": the select's data-case
+	Repeats []repeatCharts `json:"repeats"`
+}
+
+type repeatCharts struct {
+	Repeat int     `json:"repeat"`
 	Charts []chart `json:"charts"`
 }
 
-type keyValue struct{ Key, Value, Class string }
+// chartCount is the number of charts the page draws when it opens (the
+// first repeat of each case).
+func (d pageData) chartCount() int {
+	n := 0
+	for _, c := range d.Cases {
+		if len(c.Repeats) > 0 {
+			n += len(c.Repeats[0].Charts)
+		}
+	}
+	return n
+}
+
+type keyValue struct{ Key, Value, Class, Title string }
 
 type thresholdRow struct {
 	Expr, Case, Observed, Outcome, Class, Source string
@@ -73,6 +98,7 @@ type baselineView struct {
 	Warnings      []string
 	Rows          []comparisonRow
 	Unchanged     int
+	Strips        []stripView
 }
 
 type comparisonRow struct {
@@ -83,10 +109,15 @@ type findingView struct {
 	Case, Category, Summary, Runs string
 	Evidence, Advice              []string
 	Class                         string
+	// Others are the categories other repeats of the case named instead
+	// of the primary one, one short line each.
+	Others []string
 }
 
 type caseView struct {
 	Name, Params, RunNote string
+	ID                    string // "case0"
+	Repeats               []repeatOption
 	ChartIDs              []chartRef
 	Stages                []stageRow
 	Accounting            []accountingRow
@@ -98,6 +129,11 @@ type caseView struct {
 }
 
 type chartRef struct{ ID, Title, Note string }
+
+type repeatOption struct {
+	Index  int // position in the case's repeats in pageData
+	Repeat int
+}
 
 type stageRow struct {
 	Stage, Help   string
@@ -176,7 +212,7 @@ func buildPage(s *result.Scenario) page {
 	p.Baseline = baselineViewOf(s.Baseline)
 
 	var runs, lost, duplicates int
-	var duration float64
+	var windows []float64
 	backends := map[string]bool{}
 	for _, c := range s.Cases {
 		runs += len(c.Runs)
@@ -184,7 +220,7 @@ func buildPage(s *result.Scenario) page {
 		lost += t.Lost
 		duplicates += t.Duplicates
 		for _, r := range c.Runs {
-			duration += r.Duration
+			windows = append(windows, r.Duration)
 			if r.Backend != "" {
 				backends[r.Backend] = true
 			}
@@ -219,8 +255,21 @@ func buildPage(s *result.Scenario) page {
 		keyValue{Key: "lost messages", Value: fmt.Sprint(lost), Class: lostClass},
 		keyValue{Key: "duplicates", Value: fmt.Sprint(duplicates)},
 		keyValue{Key: "runs", Value: fmt.Sprintf("%d in %d case(s)", runs, len(s.Cases))},
-		keyValue{Key: "run time", Value: formatValue(metric.Duration, duration)},
 	)
+	// Run.Duration is the measured window of one repeat: from the first
+	// message of the load until every message was accounted for. It
+	// leaves out backend start, warm-up and shutdown, so it is much
+	// shorter than the wall time of a repeat, and it is what the charts'
+	// time axis and the rates cover: say so rather than call it run time.
+	if m, ok := median(windows); ok {
+		v := formatValue(metric.Duration, m)
+		if len(windows) > 1 {
+			lo, hi := minMax(windows)
+			v = fmt.Sprintf("%s median (%s to %s)", v, formatValue(metric.Duration, lo), formatValue(metric.Duration, hi))
+		}
+		p.Summary = append(p.Summary, keyValue{Key: "measured window per repeat", Value: v,
+			Title: "from the first message sent until every message was accounted for; backend start, warm-up and shutdown are not in it"})
+	}
 	var starts []float64
 	for _, c := range s.Cases {
 		starts = append(starts, c.Samples("backend.start")...)
@@ -237,38 +286,64 @@ func buildPage(s *result.Scenario) page {
 		p.Summary = append(p.Summary, keyValue{Key: "backend", Value: strings.Join(names, ", ")})
 	}
 
-	for _, g := range groupFindings(s) {
-		cls := "warn"
-		if g.finding.Category == "none" {
-			cls = "good"
-		}
-		p.Findings = append(p.Findings, findingView{
-			Case: g.caseName, Category: g.finding.Category, Summary: g.finding.Summary,
-			Runs:     fmt.Sprintf("in %d of %d runs", g.runs, g.of),
-			Evidence: g.finding.Evidence, Advice: g.finding.Advice, Class: cls,
-		})
-	}
+	p.Findings = findingViews(s)
 
+	p.Data.Cases = []caseCharts{}
 	for ci, c := range s.Cases {
 		cv := caseViewOf(c)
-		if len(c.Runs) > 0 {
-			// Charts show the first repeat: every repeat has the same shape
-			// and the numbers of all of them are in the tables below.
-			charts := buildCharts(fmt.Sprintf("case%d", ci), c.Runs[0])
+		cv.ID = fmt.Sprintf("case%d", ci)
+		cc := caseCharts{ID: cv.ID, Repeats: []repeatCharts{}}
+		slots := map[string]int{}
+		var order []chart // first chart seen per slot, for its place and title
+		for ri, r := range c.Runs {
+			charts := buildCharts(cv.ID, r)
+			cc.Repeats = append(cc.Repeats, repeatCharts{Repeat: r.Repeat, Charts: charts})
+			cv.Repeats = append(cv.Repeats, repeatOption{Index: ri, Repeat: r.Repeat})
 			for _, ch := range charts {
-				cv.ChartIDs = append(cv.ChartIDs, chartRef{ID: ch.ID, Title: ch.Title, Note: ch.Note})
-			}
-			p.Data.Charts = append(p.Data.Charts, charts...)
-			if len(c.Runs) > 1 {
-				cv.RunNote = fmt.Sprintf("Charts show repeat %d of %d.", c.Runs[0].Repeat, len(c.Runs))
+				if _, ok := slots[ch.ID]; !ok {
+					slots[ch.ID] = len(order)
+					order = append(order, ch)
+				}
 			}
 		}
+		for _, ch := range order {
+			cv.ChartIDs = append(cv.ChartIDs, chartRef{ID: ch.ID, Title: ch.Title, Note: ch.Note})
+		}
+		if len(c.Runs) > 1 {
+			cv.RunNote = fmt.Sprintf("%d repeats: choose which one the charts show. The tables below cover all of them.", len(c.Runs))
+		}
+		p.Data.Cases = append(p.Data.Cases, cc)
 		p.Cases = append(p.Cases, cv)
 	}
-	if p.Data.Charts == nil {
-		p.Data.Charts = []chart{}
-	}
 	return p
+}
+
+// findingViews gives each case one primary diagnosis: a regression's
+// likely cause first (that is why a reader opened the page), else the
+// category most repeats named, with the other repeats' readings as one
+// line each rather than as findings of equal weight.
+func findingViews(s *result.Scenario) []findingView {
+	var out []findingView
+	for _, f := range regressionFindings(s) {
+		out = append(out, findingView{Case: f.caseName, Category: f.finding.Category, Summary: f.finding.Summary,
+			Evidence: f.finding.Evidence, Advice: f.finding.Advice, Class: "bad"})
+	}
+	for _, g := range primaryFindings(s) {
+		cls := "warn"
+		if g.primary.finding.Category == diagnose.None {
+			cls = "good"
+		}
+		v := findingView{
+			Case: g.primary.caseName, Category: categoryLabel(g.primary.finding.Category), Summary: g.primary.finding.Summary,
+			Runs:     fmt.Sprintf("in %d of %d runs", g.primary.runs, g.primary.of),
+			Evidence: g.primary.finding.Evidence, Advice: g.primary.finding.Advice, Class: cls,
+		}
+		for _, o := range g.others {
+			v.Others = append(v.Others, fmt.Sprintf("%s in %d of %d runs: %s", categoryLabel(o.finding.Category), o.runs, o.of, o.finding.Summary))
+		}
+		out = append(out, v)
+	}
+	return out
 }
 
 func baselineViewOf(b *result.BaselineReport) *baselineView {
@@ -299,6 +374,7 @@ func baselineViewOf(b *result.BaselineReport) *baselineView {
 			Verdict: string(c.Verdict), Class: cls, Note: c.Note,
 		})
 	}
+	v.Strips = stripsOf(b.Comparisons)
 	// Regressions first: that is what a reader opened the page for.
 	rank := map[string]int{"regression": 0, "warning": 1, "improvement": 2, "info": 3, "unchanged": 4}
 	sort.SliceStable(v.Rows, func(i, j int) bool { return rank[v.Rows[i].Verdict] < rank[v.Rows[j].Verdict] })

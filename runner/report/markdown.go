@@ -8,13 +8,16 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sqsperf/sqsperf/runner/diagnose"
 	"github.com/sqsperf/sqsperf/runner/result"
 )
 
 type markdownOptions struct {
-	// reportDir, when set, is named in place of relative links: the step
-	// summary is not next to the files, the artifact is.
-	reportDir string
+	// artifactPath, when set, is the report directory's path inside the
+	// uploaded artifact (the output root is what CI uploads), named in
+	// place of relative links: the step summary is not next to the
+	// files, the artifact is. reportDir is where they were written.
+	artifactPath, reportDir string
 }
 
 func writeMarkdown(w io.Writer, s *result.Scenario) error {
@@ -62,8 +65,12 @@ func renderMarkdown(w io.Writer, s *result.Scenario, opt markdownOptions) error 
 	writeDiagnosisMarkdown(p, s)
 	writeAccountingMarkdown(p, s)
 
-	if opt.reportDir != "" {
-		p("Reports: %s (%s, %s, %s, %s)\n", mdCode(opt.reportDir+"/"), HTMLFile, JSONFile, JUnitFile, MarkdownFile)
+	if opt.artifactPath != "" {
+		// A step summary is a page of its own on GitHub: a relative link
+		// there resolves against github.com and leads nowhere. The files
+		// are in the job's uploaded artifact; name where.
+		p("Charts and details: %s in this job's uploaded reports artifact (the run's Summary page, Artifacts), written to %s on the runner\n",
+			mdCode(opt.artifactPath+"/"+HTMLFile), mdCode(opt.reportDir+"/"))
 	} else {
 		p("[%s](%s) · [%s](%s) · [%s](%s)\n", HTMLFile, HTMLFile, JSONFile, JSONFile, JUnitFile, JUnitFile)
 	}
@@ -189,19 +196,111 @@ func groupFindings(s *result.Scenario) []findingGroup {
 	return out
 }
 
-func writeDiagnosisMarkdown(p func(string, ...any), s *result.Scenario) {
+// casePrimary is a case's primary finding (the category most of its
+// repeats named; the first named on a tie) and what other repeats named.
+type casePrimary struct {
+	primary findingGroup
+	others  []findingGroup
+}
+
+// primaryFindings gives one primary finding per case. Diagnose already
+// gives one per run; repeats of a busy machine can still disagree, and
+// the majority reading is the one to act on.
+func primaryFindings(s *result.Scenario) []casePrimary {
 	groups := groupFindings(s)
-	if len(groups) == 0 {
+	var out []casePrimary
+	for i := 0; i < len(groups); {
+		j := i
+		for j < len(groups) && groups[j].caseName == groups[i].caseName {
+			j++
+		}
+		best := i
+		for k := i + 1; k < j; k++ {
+			if groups[k].runs > groups[best].runs {
+				best = k
+			}
+		}
+		cp := casePrimary{primary: groups[best]}
+		for k := i; k < j; k++ {
+			if k != best {
+				cp.others = append(cp.others, groups[k])
+			}
+		}
+		out = append(out, cp)
+		i = j
+	}
+	return out
+}
+
+// categoryLabel is how a finding's category reads: the "none" of the
+// data model is a healthy run.
+func categoryLabel(category string) string {
+	if category == diagnose.None {
+		return "healthy"
+	}
+	return category
+}
+
+type caseFinding struct {
+	caseName string
+	finding  result.Finding
+}
+
+// regressionFindings explains each regressed metric, pointing at the
+// profile comparison that shows its cause; the advice knows which
+// profiles the case's runs took.
+func regressionFindings(s *result.Scenario) []caseFinding {
+	if s.Baseline == nil {
+		return nil
+	}
+	profiles := map[string][]string{}
+	for _, c := range s.Cases {
+		seen := map[string]bool{}
+		for _, r := range c.Runs {
+			for _, p := range r.Profiles {
+				if !seen[p.Kind] {
+					seen[p.Kind] = true
+					profiles[c.Name] = append(profiles[c.Name], p.Kind)
+				}
+			}
+		}
+	}
+	var out []caseFinding
+	for _, cmp := range s.Baseline.Comparisons {
+		if f, ok := diagnose.Regression(cmp, diagnose.Context{Profiles: profiles[cmp.Case]}); ok {
+			out = append(out, caseFinding{caseName: cmp.Case, finding: f})
+		}
+	}
+	return out
+}
+
+func writeDiagnosisMarkdown(p func(string, ...any), s *result.Scenario) {
+	regressions := regressionFindings(s)
+	primaries := primaryFindings(s)
+	if len(regressions)+len(primaries) == 0 {
 		return
 	}
 	p("**Diagnosis**\n\n")
-	for _, g := range groups {
-		p("- %s %s: %s (in %d of %d runs)\n", mdText(g.caseName), mdCode(g.finding.Category), mdText(g.finding.Summary), g.runs, g.of)
+	for _, r := range regressions {
+		p("- %s %s: %s\n", mdText(orDash(r.caseName)), mdCode(r.finding.Category), mdText(r.finding.Summary))
+		for _, e := range r.finding.Evidence {
+			p("  - %s\n", mdText(e))
+		}
+		for _, a := range r.finding.Advice {
+			p("  - try: %s\n", mdText(a))
+		}
+	}
+	for _, cp := range primaries {
+		g := cp.primary
+		p("- %s %s: %s (in %d of %d runs)\n", mdText(g.caseName), mdCode(categoryLabel(g.finding.Category)), mdText(g.finding.Summary), g.runs, g.of)
 		for _, e := range g.finding.Evidence {
 			p("  - %s\n", mdText(e))
 		}
 		for _, a := range g.finding.Advice {
 			p("  - try: %s\n", mdText(a))
+		}
+		for _, o := range cp.others {
+			p("  - other repeats: %s in %d of %d runs\n", mdCode(categoryLabel(o.finding.Category)), o.runs, o.of)
 		}
 	}
 	p("\n")
@@ -281,10 +380,10 @@ func writeSuiteMarkdown(w io.Writer, all []*result.Scenario) error {
 		}
 		var cats []string
 		seen := map[string]bool{}
-		for _, g := range groupFindings(s) {
-			if !seen[g.finding.Category] {
-				seen[g.finding.Category] = true
-				cats = append(cats, g.finding.Category)
+		for _, g := range primaryFindings(s) {
+			if label := categoryLabel(g.primary.finding.Category); !seen[label] {
+				seen[label] = true
+				cats = append(cats, label)
 			}
 		}
 		safe := SafeName(s.Name)

@@ -192,10 +192,11 @@ func writeFileAtomic(path string, render func(io.Writer) error) error {
 
 // appendStepSummary appends the scenario's summary to GitHub's step
 // summary. Links there would point at nothing (the files are in the
-// artifact), so it names the report directory instead.
+// artifact, whose root is the output directory), so it names the
+// report's path inside the artifact instead.
 func appendStepSummary(path string, s *result.Scenario, dir string) error {
 	var buf bytes.Buffer
-	if err := renderMarkdown(&buf, s, markdownOptions{reportDir: dir}); err != nil {
+	if err := renderMarkdown(&buf, s, markdownOptions{artifactPath: filepath.Base(dir), reportDir: dir}); err != nil {
 		return err
 	}
 	buf.WriteString("\n")

@@ -282,5 +282,5 @@ func TestAScenarioThatErredStillRendersEveryFormat(t *testing.T) {
 		assert.Contains(t, out, "Docker is not available", name)
 	}
 	html := string(render(t, WriteHTML, s))
-	assert.Contains(t, html, "window.REPORT = {\"charts\":[]}")
+	assert.Contains(t, html, "window.REPORT = {\"cases\":[]}")
 }

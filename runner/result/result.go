@@ -161,6 +161,11 @@ type Comparison struct {
 	// Verdict is one of: Regression, Improvement, Unchanged, Info, Warning.
 	Verdict Outcome `json:"verdict"`
 	Note    string  `json:"note,omitempty"` // e.g. "need 4 samples per side for p<0.05, have 3"
+	// BaselineSamples and CurrentSamples are the per-repeat values the
+	// medians and the test were computed from, so a reader can see the
+	// two distributions side by side instead of trusting one number.
+	BaselineSamples []float64 `json:"baseline_samples,omitempty"`
+	CurrentSamples  []float64 `json:"current_samples,omitempty"`
 }
 
 // Scenario is everything measured and judged for one scenario file.

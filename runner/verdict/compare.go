@@ -161,7 +161,8 @@ func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) re
 	var judged []tested
 	for _, c := range cands {
 		bs, cs := base.Samples[c.key], cur.Samples(c.key)
-		cmp := result.Comparison{Case: cur.Name, Metric: c.key, Tolerance: c.tolerance, P: 1}
+		cmp := result.Comparison{Case: cur.Name, Metric: c.key, Tolerance: c.tolerance, P: 1,
+			BaselineSamples: append([]float64(nil), bs...), CurrentSamples: cs} // charted side by side in the report
 		switch {
 		case len(bs) == 0 && len(cs) == 0:
 			continue

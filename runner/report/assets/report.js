@@ -51,6 +51,26 @@
     ctx.restore();
   }
 
+  // The end of the measured window, as a dashed vertical line: samples
+  // that stop before it were not taken, the value did not stay put.
+  function drawWindowEnd(c) {
+    return function (u) {
+      if (!c.windowEnd) return;
+      var x = u.valToPos(c.windowEnd, "x", true), b = u.bbox, ctx = u.ctx;
+      if (x < b.left || x > b.left + b.width + 1) return;
+      ctx.save();
+      ctx.strokeStyle = "#57606a";
+      ctx.setLineDash([4, 4]);
+      ctx.beginPath();
+      ctx.moveTo(x, b.top);
+      ctx.lineTo(x, b.top + b.height);
+      ctx.stroke();
+      ctx.restore();
+    };
+  }
+
+  var stepped = uPlot.paths && uPlot.paths.stepped ? uPlot.paths.stepped({ align: 1 }) : null;
+
   function render(c, el) {
     var f = fmt[c.unit] || fmt.number;
     var data = [c.x].concat(c.series.map(function (s) { return s.values; }));
@@ -62,19 +82,26 @@
       if (s.points) {
         cfg.paths = function () { return null; };
         cfg.points = { show: true, size: 8, stroke: color, fill: color };
+      } else if (s.markers) {
+        cfg.points = { show: true, size: 6, stroke: color, fill: color };
       } else {
         cfg.points = { show: false };
       }
+      if (s.step && stepped) cfg.paths = stepped;
       if (s.dash) cfg.dash = [6, 4];
       series.push(cfg);
     });
     var opts = {
-      width: Math.max(300, el.clientWidth || 560),
+      width: Math.max(260, el.clientWidth || 560),
       height: 240,
       legend: { live: true },
       cursor: { drag: { x: true, y: false } },
       scales: {
-        x: { time: false },
+        x: { time: false, range: function (u, lo, hi) {
+          lo = lo == null ? 0 : lo; hi = hi == null ? 1 : hi;
+          // Show the whole measured window, also where it has no samples.
+          return [Math.min(0, lo), Math.max(hi, c.windowEnd || hi, lo + 0.001)];
+        } },
         y: { range: function (u, lo, hi) {
           lo = lo == null ? 0 : lo; hi = hi == null ? 1 : hi;
           var top = hi > 0 ? hi * 1.1 : 1;
@@ -85,38 +112,96 @@
         } }
       },
       axes: [
-        { values: function (u, vals) { return vals.map(function (v) { return v + "s"; }); } },
+        { values: function (u, vals) { return vals.map(function (v) { return +v.toFixed(3) + "s"; }); } },
         { size: 64, values: function (u, vals) { return vals.map(f); } }
       ],
-      series: series
+      series: series,
+      hooks: { draw: [drawWindowEnd(c)] }
     };
-    if (c.bands) opts.hooks = { drawClear: [drawBands] };
+    if (c.bands) opts.hooks.drawClear = [drawBands];
     return new uPlot(opts, data, el);
   }
 
-  var charts = (window.REPORT && window.REPORT.charts) || [];
-  var plots = [], drawn = 0;
-  if (typeof uPlot !== "function") fail("uPlot did not load");
-  charts.forEach(function (c) {
-    var el = document.getElementById(c.id);
-    if (!el) { fail("no element for chart " + c.id); return; }
-    try {
-      plots.push({ plot: render(c, el), el: el });
-      drawn++;
-      el.setAttribute("data-rendered", "true");
-    } catch (e) {
-      fail("chart " + c.id + ": " + e.message);
+  var cases = (window.REPORT && window.REPORT.cases) || [];
+  var plots = {}; // element id -> {plot, el}
+
+  // showRepeat draws repeat index r of case cs into the case's chart
+  // places, replacing what was there; a place the repeat has no chart
+  // for says so. It returns [expected, drawn].
+  function showRepeat(cs, r) {
+    var rep = cs.repeats[r];
+    if (!rep) return [0, 0];
+    var expected = 0, drawn = 0, seen = {};
+    rep.charts.forEach(function (c) {
+      expected++;
+      seen[c.id] = true;
+      var el = document.getElementById(c.id);
+      if (!el) { fail("no element for chart " + c.id); return; }
+      if (plots[c.id]) { plots[c.id].plot.destroy(); delete plots[c.id]; }
+      el.textContent = "";
+      try {
+        plots[c.id] = { plot: render(c, el), el: el };
+        drawn++;
+        el.setAttribute("data-rendered", "true");
+        var note = document.getElementById(c.id + "-note");
+        if (note) note.textContent = c.note ? " · " + c.note : "";
+      } catch (e) {
+        fail("chart " + c.id + ": " + e.message);
+      }
+    });
+    var section = document.querySelector('section[data-case="' + cs.id + '"]');
+    var places = section ? section.querySelectorAll(".plot") : [];
+    for (var i = 0; i < places.length; i++) {
+      var id = places[i].id;
+      if (seen[id]) continue;
+      if (plots[id]) { plots[id].plot.destroy(); delete plots[id]; }
+      places[i].textContent = "No samples of this kind in repeat " + rep.repeat + ".";
+      places[i].removeAttribute("data-rendered");
+      var n = document.getElementById(id + "-note");
+      if (n) n.textContent = "";
     }
+    if (section) section.setAttribute("data-repeat-shown", String(rep.repeat));
+    return [expected, drawn];
+  }
+
+  // ?repeat=N opens every case at its repeat N (a link to a repeat, and
+  // how the browser test checks switching without a click).
+  var wanted = null;
+  var m = /[?&]repeat=(\d+)/.exec(location.search);
+  if (m) wanted = +m[1];
+
+  var expected = 0, drawn = 0;
+  if (typeof uPlot !== "function") fail("uPlot did not load");
+  cases.forEach(function (cs) {
+    var r = 0;
+    if (wanted !== null) {
+      cs.repeats.forEach(function (rep, i) { if (rep.repeat === wanted) r = i; });
+    }
+    var sel = document.querySelector('select.repeat[data-case="' + cs.id + '"]');
+    if (sel) {
+      sel.value = String(r);
+      sel.addEventListener("change", function () { showRepeat(cs, +sel.value); });
+    }
+    var got = showRepeat(cs, r);
+    expected += got[0];
+    drawn += got[1];
   });
-  root.setAttribute("data-charts-expected", String(charts.length));
+  root.setAttribute("data-charts-expected", String(expected));
   root.setAttribute("data-charts-rendered", String(drawn));
-  if (drawn === charts.length && !root.hasAttribute("data-js-errors")) root.setAttribute("data-charts", "ok");
+  if (drawn === expected && !root.hasAttribute("data-js-errors")) root.setAttribute("data-charts", "ok");
+  // The page's width against the window's, for the phone-width test: a
+  // page wider than its window scrolls sideways, which reads badly.
+  root.setAttribute("data-scroll-width", String(root.scrollWidth));
+  root.setAttribute("data-client-width", String(root.clientWidth));
 
   var pending = 0;
   window.addEventListener("resize", function () {
     clearTimeout(pending);
     pending = setTimeout(function () {
-      plots.forEach(function (p) { p.plot.setSize({ width: Math.max(300, p.el.clientWidth), height: 240 }); });
+      Object.keys(plots).forEach(function (id) {
+        var p = plots[id];
+        p.plot.setSize({ width: Math.max(260, p.el.clientWidth), height: 240 });
+      });
     }, 100);
   });
 })();
