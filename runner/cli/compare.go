@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/sqsperf/sqsperf/runner"
 	"github.com/sqsperf/sqsperf/runner/abtest"
 	"github.com/sqsperf/sqsperf/runner/exitcode"
 	"github.com/sqsperf/sqsperf/runner/verdict"
@@ -49,6 +50,9 @@ func cmdCompare(ctx context.Context, st *State, args []string) error {
 		Rounds:   *rounds,
 		OutDir:   *out,
 		Stdout:   st.Stderr,
+		// The pull-request verdict's tolerances (SQSPERF_AGAINST), so that
+		// this command and the workflow agree.
+		Verdict: verdict.Options{Tolerance: runner.ABTolerances()},
 	}
 	if *size != "" {
 		opts.ExtraArgs = []string{"-size", *size}
