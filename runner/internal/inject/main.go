@@ -46,6 +46,7 @@ type trial struct {
 	Caught           bool
 	Regressed        []string // metric [case] +x%
 	Failed           []string // thresholds
+	Moved            []string // every judged metric's change and p-value, for the record
 	Seconds          float64
 	Err              string `json:",omitempty"`
 }
@@ -129,6 +130,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 				sc = strings.TrimSpace(sc)
 				row := readRow(filepath.Join(wt, "reports", sc, "result.json"), c.name, sc, i)
 				row.Seconds = time.Since(start).Seconds()
+				_ = copyFile(filepath.Join(wt, "reports", sc, "result.json"), filepath.Join(absOut, fmt.Sprintf("%s-%s-%d.json", c.name, sc, i)))
 				if row.Err != "" {
 					_ = os.WriteFile(filepath.Join(absOut, fmt.Sprintf("%s-%s-%d.log", c.name, sc, i)), log, 0o644)
 				}
@@ -144,6 +146,14 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	}
 	printTable(stdout, rows)
 	return nil
+}
+
+func copyFile(from, to string) error {
+	data, err := os.ReadFile(from)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(to, data, 0o644)
 }
 
 // prepare copies HEAD into a temporary worktree and applies the change.
@@ -208,6 +218,9 @@ func readRow(path, changeName, scenario string, i int) trial {
 		for _, c := range res.Baseline.Comparisons {
 			if c.Verdict == "regression" {
 				row.Regressed = append(row.Regressed, fmt.Sprintf("%s [%s] %+.1f%%", c.Metric, c.Case, 100*c.Change))
+			}
+			if c.Verdict != "info" {
+				row.Moved = append(row.Moved, fmt.Sprintf("%s %+.1f%% p=%.2g %s", c.Metric, 100*c.Change, c.P, c.Verdict))
 			}
 		}
 	}
