@@ -57,7 +57,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	scenarios := fs.String("scenarios", "stress", "comma-separated scenario `NAMES` (files in scenarios/) to run on each")
 	trials := fs.Int("trials", 1, "trials per change")
 	rounds := fs.Int("rounds", 0, "SQSPERF_ROUNDS per side (0: the suite's default)")
-	cpuWork := fs.Int("cpu-work", 46, "hash `ROUNDS` of the cpu change (calibrate: +15% of cpu.per_message)")
+	cpuWork := fs.Int("cpu-work", 143, "hash `ROUNDS` of the cpu change (calibrate: +15% of cpu.per_message)")
 	repo := fs.String("repo", ".", "the repository (its HEAD is copied)")
 	out := fs.String("out", "reports/inject", "`DIR` for the rows (rows.jsonl) and each trial's reports")
 	list := fs.Bool("list", false, "list the changes and exit")
