@@ -108,7 +108,7 @@ func testScenarioAgainst(t *testing.T, files []string, against string) {
 		extra = []string{"-size", s}
 	}
 	session, err := abtest.Open(t.Context(), abtest.Options{Repo: "..", Against: against, Stdout: testWriter{t}, ExtraArgs: extra,
-		Verdict: verdict.Options{Tolerance: runner.ABTolerances()}})
+		Verdict: verdict.Options{Tolerance: runner.ABTolerances(), Paired: true}})
 	require.NoError(t, err)
 	t.Cleanup(func() { require.NoError(t, session.Close()) })
 	t.Logf("judging the working tree against %s, interleaved on this machine", session.Label())

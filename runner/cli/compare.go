@@ -52,7 +52,7 @@ func cmdCompare(ctx context.Context, st *State, args []string) error {
 		Stdout:   st.Stderr,
 		// The pull-request verdict's tolerances (SQSPERF_AGAINST), so that
 		// this command and the workflow agree.
-		Verdict: verdict.Options{Tolerance: runner.ABTolerances()},
+		Verdict: verdict.Options{Tolerance: runner.ABTolerances(), Paired: true},
 	}
 	if *size != "" {
 		opts.ExtraArgs = []string{"-size", *size}

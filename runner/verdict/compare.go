@@ -63,6 +63,10 @@ type Options struct {
 	// StrictMachine judges machine-dependent metrics even when the
 	// baseline was measured on another kind of machine.
 	StrictMachine bool
+	// Paired says the i-th baseline sample and the i-th current sample
+	// were measured together (round i of an interleaved A/B): each
+	// metric is then judged on the per-round ratios (see pairedLogTest).
+	Paired bool
 	// ScenarioHash, when set, is compared with the baseline's: a changed
 	// scenario file makes the comparison suspect and is reported. This is
 	// the one place the hash is checked (runner.Judge sets it).
@@ -192,12 +196,19 @@ func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) re
 		}
 
 		u := uTest(bs, cs, opt.Alpha)
+		tooFew := min(len(bs), len(cs)) < opt.MinSamples || minPValue(len(bs), len(cs)) > opt.Alpha/float64(max(family, 1))
+		if p, change, ok := pairedLogTest(bs, cs); opt.Paired && ok {
+			u.P, u.Warnings = p, nil
+			cmp.Change = change
+			tooFew = len(bs) < minPairs
+			cmp.Note += "paired by round; "
+		}
 		cmp.P = u.P
 		switch {
 		case c.info:
 			cmp.Verdict = Info
 			cmp.Note += c.infoWhy + fmt.Sprintf("; uncorrected p=%.3g", u.P)
-		case min(len(bs), len(cs)) < opt.MinSamples || minPValue(len(bs), len(cs)) > opt.Alpha/float64(max(family, 1)):
+		case tooFew:
 			cmp.Verdict = Warning
 			cmp.Note += fmt.Sprintf("too few samples to judge: need %d per side for p<=%g with %s, have %d in the baseline and %d in this run; raise the number of repeats",
 				need, opt.Alpha, familyWords(family), len(bs), len(cs))
