@@ -2,7 +2,6 @@ package runner
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sync"
 	"time"
@@ -36,7 +35,8 @@ const answerTimeout = 3 * time.Second
 // order, the progress lines, the deadlines and the bounded teardown are
 // runRepeat's.
 type phases interface {
-	// setup creates (or checks) the queues and starts the service.
+	// setup creates (or checks) the queues and starts the service; ctx
+	// bounds its requests, what it starts lives with repeat.life.
 	setup(ctx context.Context, r *repeat) error
 	// warmup sends the warm-up load and waits for it to drain.
 	warmup(ctx context.Context, r *repeat) error
@@ -51,6 +51,9 @@ type phases interface {
 
 // repeat is one repeat of one case on its way through the phases.
 type repeat struct {
+	// life is the caller's context: what setup starts lives as long
+	// (setup's own ctx bounds only its requests).
+	life    context.Context
 	sc      *scenario.Scenario
 	opt     Options
 	label   string
@@ -72,7 +75,7 @@ func (r *repeat) onEnd(f func(context.Context)) { r.cleanups = append(r.cleanups
 // and teardown, with every wait bounded: the run by the scenario's
 // timeout, everything after it by teardownBudget.
 func runRepeat(ctx context.Context, sc *scenario.Scenario, rep int, label string, opt Options, pool *Backends, ph phases) (result.Run, error) {
-	r := &repeat{sc: sc, opt: opt, label: label, run: result.Run{Repeat: rep, Started: time.Now().UTC(), Metrics: map[string]float64{}}}
+	r := &repeat{life: ctx, sc: sc, opt: opt, label: label, run: result.Run{Repeat: rep, Started: time.Now().UTC(), Metrics: map[string]float64{}}}
 	progressOut := opt.Progress
 	if opt.Monitor && opt.Interactive {
 		progressOut = nil // the monitor owns the terminal
@@ -110,8 +113,12 @@ func (r *repeat) drive(ctx context.Context, ph phases, beginTeardown func(), tdC
 	if err := r.acquireBackend(ctx); err != nil {
 		return err
 	}
-	if err := ph.setup(ctx, r); err != nil {
-		return err
+	// Creating queues and starting the service take a few requests: the
+	// same budget as the teardown bounds them.
+	setupCtx, cancelSetup := context.WithTimeout(ctx, teardownBudget(r.sc.Timeout))
+	defer cancelSetup()
+	if err := ph.setup(setupCtx, r); err != nil {
+		return r.checkAnswers(tdCtx, err)
 	}
 	runCtx, cancelRun := context.WithDeadline(ctx, time.Now().Add(r.sc.Timeout))
 	defer cancelRun()
@@ -161,14 +168,15 @@ func (r *repeat) checkAnswers(ctx context.Context, err error) error {
 	if r.backend.Backend == nil || r.backend.Client == nil {
 		return err
 	}
-	actx, cancel := context.WithTimeout(ctx, answerTimeout)
+	// Its own short deadline: the teardown's may be spent already.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), answerTimeout)
 	defer cancel()
 	_, perr := r.backend.Client.ListQueues(actx, &sqs.ListQueuesInput{MaxResults: aws.Int32(1)})
-	if perr == nil || !errors.Is(perr, context.DeadlineExceeded) {
-		return err
+	if perr == nil || actx.Err() == nil {
+		return err // it answers, even if with an error
 	}
 	stopped := exitcode.Errorf(exitcode.Environment,
-		"the SQS endpoint %s stopped answering (no reply to ListQueues within %s) during %s; the run was cut at its timeout (%s) and cleaned up within %s; check the endpoint (-endpoint) or the backend's logs (-v)",
+		"the SQS endpoint %s stopped answering (no reply to ListQueues within %s) during %s; the repeat was stopped (its timeout: %s) and cleaned up within %s; check the endpoint (-endpoint) or the backend's logs (-v)",
 		r.backend.Endpoint, answerTimeout, r.label, r.sc.Timeout, teardownBudget(r.sc.Timeout))
 	r.run.Errors = append(r.run.Errors, stopped.Error())
 	if err != nil {

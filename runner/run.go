@@ -168,14 +168,14 @@ func (f *fullRun) setup(ctx context.Context, r *repeat) error {
 	if f.svcCfg, err = serviceConfig(sc, queues, f.obs, r.opt); err != nil {
 		return err
 	}
-	if f.svc, err = startService(ctx, f.client, f.svcCfg); err != nil {
+	if f.svc, err = startService(r.life, f.client, f.svcCfg); err != nil {
 		return fmt.Errorf("starting the service: %w", err)
 	}
 	r.onEnd(f.stopService)
 	// The dead-letter queue is drained by the runner throughout the run so
 	// that "everything accounted for" can be known before the end.
 	f.dlq = newDLQDrainer(r.backend.Client, queues.DeadLetter)
-	f.stopDLQ = f.dlq.start(ctx)
+	f.stopDLQ = f.dlq.start(r.life)
 	r.onEnd(func(context.Context) { f.stopDLQ() })
 	return nil
 }

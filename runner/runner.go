@@ -158,11 +158,10 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*result.Scena
 			}
 			r, err := runOnce(ctx, c.Scenario, rep, label, opt)
 			if err != nil {
-				if ctx.Err() != nil {
-					// Interrupted: what was measured so far is kept.
-					rc.Runs = append(rc.Runs, r)
-					out.Cases = append(out.Cases, rc)
-				}
+				// What was measured so far is kept (an interrupted run
+				// writes it).
+				rc.Runs = append(rc.Runs, r)
+				out.Cases = append(out.Cases, rc)
 				return out, err
 			}
 			rc.Runs = append(rc.Runs, r)
