@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/http/httputil"
@@ -49,6 +50,7 @@ func newSQSProxy(t *testing.T, target string, forward int) *sqsProxy {
 	p := &sqsProxy{hold: make(chan struct{}), tr: &http.Transport{}, forward: forward, ops: map[string]int{}}
 	rp := httputil.NewSingleHostReverseProxy(u)
 	rp.Transport = p.tr
+	rp.ErrorLog = log.New(io.Discard, "", 0) // cancelled requests are the point here
 	p.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "AmazonSQS.")
 		body, _ := io.ReadAll(r.Body)

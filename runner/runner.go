@@ -1,7 +1,9 @@
 // Package runner runs one scenario end to end: for each matrix case and
-// repeat it boots an SQS backend, creates the queues, starts the service
-// in-process, drives the load, waits until every message is accounted for,
-// and collects the measurements. Judging (thresholds, baselines) and
+// repeat it takes an SQS backend (a fresh embedded one, or the
+// invocation's shared LocalStack or endpoint, see Backends), creates the
+// repeat's queues, starts the service in-process, drives the load, waits
+// until every message is accounted for, and collects the measurements
+// (runRepeat: setup, warm-up, measure, teardown). Judging (thresholds, baselines) and
 // reporting happen in Judge and in the report package, so a run's result
 // can be stored, compared and re-judged without running again.
 package runner

@@ -216,7 +216,7 @@ func runAndJudge(ctx context.Context, st *State, sc *scenario.Scenario, f runFla
 func writeInterrupted(st *State, res *result.Scenario, f runFlags, err error) error {
 	res.Verdict = result.VerdictInterrupted
 	res.Error = err.Error()
-	files, werr := report.Write(res, report.Options{Dir: f.out})
+	files, werr := report.Write(res, report.Options{Dir: f.out, StepSummary: st.Getenv("GITHUB_STEP_SUMMARY")})
 	if werr != nil {
 		return exitcode.Wrap(exitcode.Environment, fmt.Errorf("%w; writing what was measured: %v", err, werr))
 	}
