@@ -12,6 +12,9 @@ import (
 	"github.com/sqsperf/sqsperf/runner/collect"
 )
 
+// dlqDeleteTimeout bounds one delete of received dead-letter messages.
+const dlqDeleteTimeout = 5 * time.Second
+
 // dlqAPI is what the drainer needs of SQS.
 type dlqAPI interface {
 	ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error)
@@ -31,6 +34,15 @@ type dlqDrainer struct {
 
 func newDLQDrainer(api dlqAPI, url string) *dlqDrainer { return &dlqDrainer{api: api, url: url} }
 
+// start drains the queue in the background until the returned stop is
+// called (stop waits for the drainer; it is safe to call twice).
+func (d *dlqDrainer) start(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { defer close(done); d.run(ctx) }()
+	return func() { cancel(); <-done }
+}
+
 func (d *dlqDrainer) run(ctx context.Context) {
 	for ctx.Err() == nil {
 		n, err := d.receive(ctx, 1)
@@ -48,10 +60,8 @@ func (d *dlqDrainer) run(ctx context.Context) {
 
 // drainRemaining empties the queue after the service stopped: it stops at
 // the first empty short poll, which on SQS may leave stragglers (they are
-// then reported as lost, never hidden).
+// then reported as lost, never hidden). ctx (the teardown budget) bounds it.
 func (d *dlqDrainer) drainRemaining(ctx context.Context) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
 	for ctx.Err() == nil {
 		n, err := d.receive(ctx, 0)
 		if err != nil || n == 0 {
@@ -82,7 +92,12 @@ func (d *dlqDrainer) receive(ctx context.Context, waitSeconds int32) (int, error
 	if c := d.target.Load(); c != nil {
 		c.AddDeadLettered(bodies)
 	}
-	_, err = d.api.DeleteMessageBatch(context.WithoutCancel(ctx), &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(d.url), Entries: entries})
+	// The bodies are recorded: the delete must not be cut by the end of
+	// the drain (the message would come back and count twice), but it is
+	// bounded, as an endpoint may have stopped answering.
+	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), dlqDeleteTimeout)
+	defer cancel()
+	_, err = d.api.DeleteMessageBatch(dctx, &sqs.DeleteMessageBatchInput{QueueUrl: aws.String(d.url), Entries: entries})
 	return len(out.Messages), err
 }
 

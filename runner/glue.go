@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"time"
@@ -97,6 +98,65 @@ func newFaultInjector(f scenario.SQSFaults, base *sqs.Client) (*sqs.Client, *fau
 	}
 	tr := fault.New(inner, cfg)
 	return sqs.New(opts, func(o *sqs.Options) { o.HTTPClient = &http.Client{Transport: tr} }), tr
+}
+
+// serviceClient is the SQS client the service under test is given, and
+// the one place it is built: the scenario's fault injection, then a
+// switch that ends the service's long polls once the run is accounted
+// for. Wrappers that observe the service's SQS traffic go here.
+type serviceClient struct {
+	service.SQSAPI
+	faults *fault.Transport
+	// cut ends in-flight and future long polls (cutLongPolls).
+	cut       context.Context
+	cutCancel context.CancelFunc
+}
+
+func newServiceClient(f scenario.SQSFaults, base *sqs.Client) *serviceClient {
+	c := &serviceClient{SQSAPI: base}
+	if faulty, tr := newFaultInjector(f, base); faulty != nil {
+		c.SQSAPI, c.faults = faulty, tr
+	}
+	c.cut, c.cutCancel = context.WithCancel(context.Background())
+	return c
+}
+
+// ReceiveMessage is the service's receive, ended early (and empty) by
+// cutLongPolls. A
+// graceful shutdown waits for its pollers' long polls (up to the
+// scenario's wait_time, 1 s by default, for each poller in turn) although
+// at the end of a drained run they can only come back empty: that was
+// each repeat's silent second in "shutdown".
+func (c *serviceClient) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, opts ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
+	if c.cut.Err() != nil {
+		return &sqs.ReceiveMessageOutput{}, nil
+	}
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	stop := context.AfterFunc(c.cut, cancel)
+	defer stop()
+	out, err := c.SQSAPI.ReceiveMessage(rctx, in, opts...)
+	if err != nil && c.cut.Err() != nil && ctx.Err() == nil {
+		// What the long poll would have answered had it waited: nothing.
+		return &sqs.ReceiveMessageOutput{}, nil
+	}
+	return out, err
+}
+
+// cutLongPolls ends the service's receives: call it only when every
+// message of the run is accounted for, so that no receive it cuts can
+// have taken one of them (a receive cut while the server answers leaves
+// its messages invisible until their visibility timeout, not lost).
+func (c *serviceClient) cutLongPolls() { c.cutCancel() }
+
+// faultCounts returns the injected faults' counts, nil when none were
+// configured.
+func (c *serviceClient) faultCounts() *fault.Counts {
+	if c.faults == nil {
+		return nil
+	}
+	counts := c.faults.Counts()
+	return &counts
 }
 
 // crashPlan kills the service once a share of the tasks is processed.

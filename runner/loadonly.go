@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"strconv"
 	"strings"
@@ -15,7 +16,6 @@ import (
 	"github.com/sqsperf/sqsperf/runner/load"
 	"github.com/sqsperf/sqsperf/runner/probe"
 	"github.com/sqsperf/sqsperf/runner/result"
-	"github.com/sqsperf/sqsperf/runner/scenario"
 	"github.com/sqsperf/sqsperf/runner/sqsbackend"
 )
 
@@ -54,129 +54,125 @@ func CheckLoadOnlyQueues(q sqsbackend.Queues) error {
 	return nil
 }
 
-// runLoadOnly is one repeat of one case against a service that runs
-// elsewhere: it sends the scenario's load to that service's jobs queue,
-// watches the queues until the work is gone, and judges by what the queues
-// showed. It creates, deletes and consumes nothing: the dead-letter queue
-// is only counted, as its owners may need what is on it.
-func runLoadOnly(ctx context.Context, sc *scenario.Scenario, repeat int, label string, opt Options) (result.Run, error) {
-	run := result.Run{Repeat: repeat, Started: time.Now().UTC(), Metrics: map[string]float64{}}
+// checkLoadOnly refuses a load-only run without its queues or on a
+// backend other than the service's endpoint.
+func checkLoadOnly(opt Options) error {
 	if err := CheckLoadOnlyQueues(opt.Queues); err != nil {
-		return run, err
+		return err
 	}
 	switch opt.Backend {
 	case "", sqsbackend.Endpoint:
-	default:
-		return run, exitcode.Errorf(exitcode.Usage, "load-only mode runs against an SQS endpoint the service also uses: use -backend endpoint (with -endpoint URL or the AWS SDK's chain), not %q", opt.Backend)
+		return nil
 	}
-	progressOut := opt.Progress
-	if opt.Monitor && opt.Interactive {
-		progressOut = nil
-	}
-	prog := newProgress(progressOut, opt.Interactive, label)
-	defer prog.finish()
+	return exitcode.Errorf(exitcode.Usage, "load-only mode runs against an SQS endpoint the service also uses: use -backend endpoint (with -endpoint URL or the AWS SDK's chain), not %q", opt.Backend)
+}
 
-	prog.phase("backend")
-	bopt := opt
-	bopt.Backend = sqsbackend.Endpoint
-	b, err := openBackend(ctx, sc, bopt)
-	if err != nil {
-		return run, err
-	}
-	// Close deletes only queues this backend created, and it creates none.
-	defer b.Close(context.WithoutCancel(ctx))
-	run.Backend = b.Kind
-	run.Metrics["backend.start"] = b.StartDuration.Seconds()
+// loadOnlyRun is a repeat against a service that runs elsewhere: it sends
+// the scenario's load to that service's jobs queue, watches the queues
+// until the work is gone, and judges by what the queues showed. It
+// creates, deletes and consumes nothing: the dead-letter queue is only
+// counted, as its owners may need what is on it.
+type loadOnlyRun struct {
+	prefix        string
+	before, after loadOnlyDepths
+	afterErr      error
+	stats         load.Stats
+	window        measureWindow
+	probe         probe.Summary
+}
 
-	queues := opt.Queues
-	before, err := readLoadOnlyDepths(ctx, b.Client, queues)
+func (l *loadOnlyRun) setup(ctx context.Context, r *repeat) error {
+	r.queues = r.opt.Queues
+	before, err := readLoadOnlyDepths(ctx, r.backend.Client, r.queues)
 	if err != nil {
-		return run, err
+		return err
 	}
+	l.before = before
 	if n := before.work(); n > 0 {
-		run.Warnings = append(run.Warnings, fmt.Sprintf("load-only: the work queues already held %d messages when the run started (another load machine, or a backlog); the run waits for those too", n))
+		r.run.Warnings = append(r.run.Warnings, fmt.Sprintf("load-only: the work queues already held %d messages when the run started (another load machine, or a backlog); the run waits for those too", n))
 	}
-
-	deadline := time.Now().Add(sc.Timeout)
-	runCtx, cancelRun := context.WithDeadline(ctx, deadline)
-	defer cancelRun()
-
-	prefix, err := loadOnlyPrefix()
-	if err != nil {
-		return run, envError(err)
+	if l.prefix, err = loadOnlyPrefix(); err != nil {
+		return envError(err)
 	}
-	if sc.Load.Warmup > 0 {
-		prog.phase("warm-up")
-		plan := loadPlan(sc, prefix+"w")
-		plan.Jobs, plan.Batches, plan.BatchInterval, plan.Rate = sc.Load.Warmup, 1, 0, 0
-		if _, err := load.Run(runCtx, b.Client, queues.Jobs, plan, sentOnly{}, load.Hooks{}); err != nil {
-			return run, fmt.Errorf("warm-up load: %w", err)
-		}
-		if _, ok := waitQueuesDrained(runCtx, b.Client, queues); !ok {
-			run.Errors = append(run.Errors, "warm-up did not drain before the timeout")
-		}
+	return nil
+}
+
+func (l *loadOnlyRun) warmup(ctx context.Context, r *repeat) error {
+	plan := loadPlan(r.sc, l.prefix+"w")
+	plan.Jobs, plan.Batches, plan.BatchInterval, plan.Rate = r.sc.Load.Warmup, 1, 0, 0
+	if _, err := load.Run(ctx, r.backend.Client, r.queues.Jobs, plan, sentOnly{}, load.Hooks{}); err != nil {
+		return fmt.Errorf("warm-up load: %w", err)
 	}
+	if _, ok := waitQueuesDrained(ctx, r.backend.Client, r.queues); !ok {
+		r.run.Errors = append(r.run.Errors, "warm-up did not drain before the timeout")
+	}
+	return nil
+}
 
-	probes := startProbes(runCtx, sc, opt, b.Client, queues)
-	start := time.Now()
-	prog.phase("load")
-	stopMonitor := startMonitor(runCtx, opt, b.Client, queues, sc)
-	defer stopMonitor()
-
+func (l *loadOnlyRun) measure(ctx context.Context, r *repeat) error {
+	api, queues := r.backend.Client, r.queues
+	probes := startProbes(ctx, r.sc, r.opt, api, queues)
+	l.window.Before = takeCostSnapshot(ctx, nil, nil)
+	l.window.Start = time.Now()
+	r.prog.phase("load")
+	stopMonitor := startMonitor(ctx, r.opt, api, queues, r.sc)
+	r.onEnd(func(context.Context) { stopMonitor() })
 	hooks := load.Hooks{
 		// The scenario's batches are separated by quiet points, as in a
 		// full run: here the queues say when the previous batch is done.
 		BeforeBatch: func(ctx context.Context, batch int) error {
 			if batch > 0 {
-				waitQueuesDrained(ctx, b.Client, queues)
+				waitQueuesDrained(ctx, api, queues)
 			}
 			return nil
 		},
 	}
-	stats, loadErr := load.Run(runCtx, b.Client, queues.Jobs, loadPlan(sc, prefix), sentOnly{}, hooks)
+	stats, loadErr := load.Run(ctx, api, queues.Jobs, loadPlan(r.sc, l.prefix), sentOnly{}, hooks)
 	if loadErr != nil && !errors.Is(loadErr, context.DeadlineExceeded) {
-		run.Errors = append(run.Errors, "load: "+loadErr.Error())
+		r.run.Errors = append(r.run.Errors, "load: "+loadErr.Error())
 	}
-	prog.phase("drain")
-	drainedAt, drained := waitQueuesDrained(runCtx, b.Client, queues)
-	end := drainedAt
+	l.stats = stats
+	r.prog.phase("drain")
+	drainedAt, drained := waitQueuesDrained(ctx, api, queues)
+	l.window.End = drainedAt
 	if !drained {
-		end = time.Now()
+		l.window.End = time.Now()
 	}
-	summary := probes.Stop()
+	l.window.After = takeCostSnapshot(ctx, nil, nil)
+	r.drained = drained
+	l.probe = probes.Stop()
+	return nil
+}
 
-	prog.phase("shutdown")
-	after, afterErr := readLoadOnlyDepths(context.WithoutCancel(ctx), b.Client, queues)
-	if !drained {
-		if afterErr != nil {
-			run.Errors = append(run.Errors, fmt.Sprintf("timeout: the work queues did not drain within %s (their depth could not be read at the end: %v)", sc.Timeout, afterErr))
+// teardown reads the queues once more (the dead-letter count, and what
+// remains after a timeout); nothing is stopped or deleted.
+func (l *loadOnlyRun) teardown(ctx context.Context, r *repeat) {
+	l.after, l.afterErr = readLoadOnlyDepths(ctx, r.backend.Client, r.queues)
+}
+
+func (l *loadOnlyRun) assemble(r *repeat) {
+	run, sc := &r.run, r.sc
+	if !r.drained {
+		if l.afterErr != nil {
+			run.Errors = append(run.Errors, fmt.Sprintf("timeout: the work queues did not drain within %s (their depth could not be read at the end: %v)", sc.Timeout, l.afterErr))
 		} else {
 			run.Errors = append(run.Errors, fmt.Sprintf("timeout: the work queues did not drain within %s: %d messages remain (jobs %d, tasks %d; visible+in flight+delayed)",
-				sc.Timeout, after.work(), after.jobs.Total(), after.tasks.Total()))
+				sc.Timeout, l.after.work(), l.after.jobs.Total(), l.after.tasks.Total()))
 		}
 	}
-
-	for k, v := range summary.Metrics {
-		run.Metrics[k] = v
+	maps.Copy(run.Metrics, assembleLoadOnlyMetrics(loadOnlyMeasurements{
+		JobsSent: l.stats.JobsSent, TasksSent: l.stats.TasksSent,
+		Window: l.window, Probe: l.probe,
+		DLQBefore: l.before.dlq.Total(), DLQAfter: l.after.dlq.Total(), DLQKnown: l.afterErr == nil,
+	}))
+	if l.afterErr != nil {
+		run.Warnings = append(run.Warnings, "load-only: the dead-letter queue could not be read at the end, so dead_lettered.queue is not measured: "+l.afterErr.Error())
 	}
-	run.Metrics["jobs.sent"] = float64(stats.JobsSent)
-	run.Metrics["sent"] = float64(stats.TasksSent)
-	wall := end.Sub(start).Seconds()
-	run.Metrics["duration"] = wall
-	if wall > 0 {
-		run.Metrics["throughput"] = float64(stats.TasksSent) / wall
-	}
-	if afterErr == nil {
-		run.Metrics["dead_lettered.queue"] = float64(max(0, after.dlq.Total()-before.dlq.Total()))
-	} else {
-		run.Warnings = append(run.Warnings, "load-only: the dead-letter queue could not be read at the end, so dead_lettered.queue is not measured: "+afterErr.Error())
-	}
-	run.Accounting = result.Accounting{JobsSent: stats.JobsSent, Sent: stats.TasksSent}
-	run.Series = summary.Series
+	run.Accounting = result.Accounting{JobsSent: l.stats.JobsSent, Sent: l.stats.TasksSent}
+	run.Series = l.probe.Series
 	run.Warnings = append(run.Warnings, warnLoadOnlyAccounting, warnLoadOnlyThroughput, warnLoadOnlyRuntime)
-	run.Warnings = append(run.Warnings, summary.Errors...)
-	run.Duration = wall
-	return run, nil
+	run.Warnings = append(run.Warnings, l.probe.Errors...)
+	run.Duration = l.window.Seconds()
 }
 
 // loadOnlyDepths are the three queues' counts at one moment.

@@ -267,35 +267,6 @@ func (s *throughputSampler) series() []result.Series {
 	return []result.Series{out}
 }
 
-// recoveryAfter returns how long after a crash at killedAt the throughput
-// took to get back to half of its rate over the two seconds before the
-// crash. The bound is deliberately loose: a restarted service first waits
-// for the leases of the killed one to lapse, then catches up.
-func (s *throughputSampler) recoveryAfter(killedAt time.Time) (time.Duration, bool) {
-	rates := s.series()[0]
-	k := killedAt.Sub(s.start).Seconds()
-	var before []float64
-	for i, t := range rates.T {
-		if t <= k && t > k-2 {
-			before = append(before, rates.Value[i])
-		}
-	}
-	if len(before) == 0 {
-		return 0, false
-	}
-	sum := 0.0
-	for _, v := range before {
-		sum += v
-	}
-	target := sum / float64(len(before)) / 2
-	for i, t := range rates.T {
-		if t > k && rates.Value[i] >= target && target > 0 {
-			return time.Duration((t - k) * float64(time.Second)), true
-		}
-	}
-	return 0, false
-}
-
 // startMonitor shows the live queue monitor during the load when asked
 // for on an interactive terminal; the returned function stops it.
 func startMonitor(ctx context.Context, opt Options, api monitor.API, q sqsbackend.Queues, sc *scenario.Scenario) (stop func()) {

@@ -4,15 +4,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"runtime"
-	"sync"
+
 	"sync/atomic"
 	"time"
 
 	"github.com/sqsperf/sqsperf/runner/collect"
 	"github.com/sqsperf/sqsperf/runner/diagnose"
 	"github.com/sqsperf/sqsperf/runner/load"
-	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/probe"
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/scenario"
@@ -86,10 +86,20 @@ func startService(ctx context.Context, client service.SQSAPI, cfg service.Config
 	return h, nil
 }
 
-// stop shuts the service down gracefully and waits for it.
-func (h *serviceHandle) stop() error {
+// stopWithin shuts the service down gracefully; when ctx ends first (an
+// endpoint that stopped answering holds the shutdown's SQS calls) it kills
+// it, so the wait is bounded. Unfinished messages then come back after
+// their visibility timeout instead of at once: delayed, never lost.
+func (h *serviceHandle) stopWithin(ctx context.Context) error {
 	h.cancel()
-	err := <-h.done
+	var err error
+	select {
+	case err = <-h.done:
+	case <-ctx.Done():
+		h.svc.Kill()
+		<-h.done
+		return fmt.Errorf("the service did not shut down within the teardown budget and was stopped: its unfinished messages return after their visibility timeout (%w)", context.Cause(ctx))
+	}
 	if errors.Is(err, context.Canceled) {
 		err = nil
 	}
@@ -103,122 +113,146 @@ func (h *serviceHandle) kill() {
 	<-h.done
 }
 
-// runOnce is one repeat of one case on a fresh backend and service.
+// runOnce is one repeat of one case: the service in-process (fullRun) or
+// elsewhere (loadOnlyRun), through the same phases.
 func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label string, opt Options) (result.Run, error) {
 	if opt.LoadOnly {
-		return runLoadOnly(ctx, sc, repeat, label, opt)
+		if err := checkLoadOnly(opt); err != nil {
+			return result.Run{Repeat: repeat, Started: time.Now().UTC(), Metrics: map[string]float64{}}, err
+		}
+		return runRepeat(ctx, sc, repeat, label, opt, opt.backends(), &loadOnlyRun{})
 	}
-	run := result.Run{Repeat: repeat, Started: time.Now().UTC(), Metrics: map[string]float64{}}
-	progressOut := opt.Progress
-	if opt.Monitor && opt.Interactive {
-		progressOut = nil // the monitor owns the terminal
-	}
-	prog := newProgress(progressOut, opt.Interactive, label)
-	defer prog.finish()
+	return runRepeat(ctx, sc, repeat, label, opt, opt.backends(), &fullRun{})
+}
 
-	prog.phase("backend")
-	b, err := openBackend(ctx, sc, opt)
-	if err != nil {
-		return run, err
-	}
-	defer b.Close(context.WithoutCancel(ctx))
-	run.Backend = b.Kind
-	run.Metrics["backend.start"] = b.StartDuration.Seconds()
+// fullRun is a repeat with the service in-process: every task is
+// accounted for by id through the service's events.
+type fullRun struct {
+	// requests counts the service's SQS requests in its own client.
+	requests sqscount.Counter
+	client   *serviceClient
+	svcCfg   service.Config
+	svc      *serviceHandle
+	obs      *switchObserver
+	dlq      *dlqDrainer
+	stopDLQ  func()
+	coll     *collect.Collector
+	window   measureWindow
+	sampler  *throughputSampler
+	probe    probe.Summary
+	crash    *crashPlan
+}
 
-	queues, err := b.CreateQueues(ctx, sqsbackend.QueueSpec{
+// setup creates this repeat's queues (under a prefix of their own when
+// the backend is shared), starts the service and the dead-letter drainer.
+func (f *fullRun) setup(ctx context.Context, r *repeat) error {
+	sc := r.sc
+	queues, err := r.backend.CreateQueues(ctx, sqsbackend.QueueSpec{
 		Jobs:              sc.SQS.Queues.Jobs,
 		Tasks:             sc.SQS.Queues.Tasks,
 		DeadLetter:        sc.SQS.Queues.DeadLetter,
 		VisibilityTimeout: sc.SQS.VisibilityTimeout,
 		MaxReceiveCount:   sc.SQS.MaxReceiveCount,
 		WaitTime:          sc.SQS.WaitTime,
+		Prefix:            r.queuePrefix(),
+	})
+	// Deleted on every path, even a half-created set.
+	r.onEnd(func(ctx context.Context) {
+		if err := r.backend.DeleteQueues(ctx, queues); err != nil {
+			r.run.Warnings = append(r.run.Warnings, err.Error())
+		}
 	})
 	if err != nil {
-		return run, envError(fmt.Errorf("creating queues: %w", err))
+		return envError(fmt.Errorf("creating queues: %w", err))
 	}
-
-	run.Warnings = append(run.Warnings, b.Warnings...)
+	r.queues = queues
+	r.run.Warnings = append(r.run.Warnings, r.backend.Warnings...)
 	// The service's own client counts its requests (sqscount), so that
 	// requests per message are measured the same on every backend.
-	requests := &sqscount.Counter{}
-	counted := requests.Client(b.Client)
-	var client service.SQSAPI = counted
-	faulty, faults := newFaultInjector(sc.Faults.SQS, counted)
-	if faulty != nil {
-		client = faulty
+	f.client = newServiceClient(sc.Faults.SQS, f.requests.Client(r.backend.Client))
+	f.obs = &switchObserver{}
+	if f.svcCfg, err = serviceConfig(sc, queues, f.obs, r.opt); err != nil {
+		return err
 	}
-
-	obs := &switchObserver{}
-	svcCfg, err := serviceConfig(sc, queues, obs, opt)
-	if err != nil {
-		return run, err
+	if f.svc, err = startService(r.life, f.client, f.svcCfg); err != nil {
+		return fmt.Errorf("starting the service: %w", err)
 	}
-	svc, err := startService(ctx, client, svcCfg)
-	if err != nil {
-		return run, fmt.Errorf("starting the service: %w", err)
-	}
-	defer func() {
-		if svc != nil {
-			_ = svc.stop()
-		}
-	}()
-
-	deadline := time.Now().Add(sc.Timeout)
-	runCtx, cancelRun := context.WithDeadline(ctx, deadline)
-	defer cancelRun()
-
+	r.onEnd(f.stopService)
 	// The dead-letter queue is drained by the runner throughout the run so
 	// that "everything accounted for" can be known before the end.
-	dlq := newDLQDrainer(b.Client, queues.DeadLetter)
-	dlqCtx, stopDLQ := context.WithCancel(ctx)
-	var dlqWG sync.WaitGroup
-	dlqWG.Add(1)
-	go func() { defer dlqWG.Done(); dlq.run(dlqCtx) }()
-	defer func() { stopDLQ(); dlqWG.Wait() }()
+	f.dlq = newDLQDrainer(r.backend.Client, queues.DeadLetter)
+	f.stopDLQ = f.dlq.start(r.life)
+	r.onEnd(func(context.Context) { f.stopDLQ() })
+	return nil
+}
 
-	if sc.Load.Warmup > 0 {
-		prog.phase("warm-up")
-		warm := collect.New()
-		obs.cur.Store(warm)
-		dlq.target.Store(warm)
-		plan := loadPlan(sc, "w")
-		plan.Jobs, plan.Batches, plan.BatchInterval, plan.Rate = sc.Load.Warmup, 1, 0, 0
-		if _, err := load.Run(runCtx, b.Client, queues.Jobs, plan, warm, load.Hooks{}); err != nil {
-			return run, fmt.Errorf("warm-up load: %w", err)
-		}
-		if !waitDone(runCtx, warm, closed, nil) {
-			run.Errors = append(run.Errors, "warm-up did not drain before the timeout")
-		}
+func (f *fullRun) warmup(ctx context.Context, r *repeat) error {
+	warm := collect.New()
+	f.obs.cur.Store(warm)
+	f.dlq.target.Store(warm)
+	plan := loadPlan(r.sc, "w")
+	plan.Jobs, plan.Batches, plan.BatchInterval, plan.Rate = r.sc.Load.Warmup, 1, 0, 0
+	if _, err := load.Run(ctx, r.backend.Client, r.queues.Jobs, plan, warm, load.Hooks{}); err != nil {
+		return fmt.Errorf("warm-up load: %w", err)
 	}
+	if !waitDone(ctx, warm, closed, nil) {
+		r.run.Errors = append(r.run.Errors, "warm-up did not drain before the timeout")
+	}
+	return nil
+}
 
-	coll := collect.New()
-	obs.cur.Store(coll)
-	dlq.target.Store(coll)
-
-	prof, err := startProfiles(runCtx, sc, opt, label)
+// measure drives the load and waits until every message is accounted for;
+// the cost snapshots are taken at exactly its start and its end.
+func (f *fullRun) measure(ctx context.Context, r *repeat) error {
+	sc := r.sc
+	f.coll = collect.New()
+	f.obs.cur.Store(f.coll)
+	f.dlq.target.Store(f.coll)
+	prof, err := startProfiles(ctx, sc, r.opt, r.label)
 	if err != nil {
-		return run, err
+		return err
 	}
-	probes := startProbes(runCtx, sc, opt, b.Client, queues)
+	probes := startProbes(ctx, sc, r.opt, r.backend.Client, r.queues)
 	runtime.GC()
-	costBefore := collect.CostSnapshot()
-	reqBefore := requests.Snapshot()
-	srvBefore, srvKnown, _ := b.ServerCost(runCtx)
-	start := time.Now()
-	prog.phase("load")
-	stopMonitor := startMonitor(runCtx, opt, b.Client, queues, sc)
-	defer stopMonitor()
-	sampler := newThroughputSampler(coll, start)
-	stopProgress := prog.follow(coll, start, sc.Load.Jobs*sc.Load.TasksPerJob, sampler)
+	f.window.Before = takeCostSnapshot(ctx, &f.requests, r.backend.Backend)
+	f.window.Start = time.Now()
+	r.prog.phase("load")
+	stopMonitor := startMonitor(ctx, r.opt, r.backend.Client, r.queues, sc)
+	r.onEnd(func(context.Context) { stopMonitor() })
+	f.sampler = newThroughputSampler(f.coll, f.window.Start)
+	stopProgress := r.prog.follow(f.coll, f.window.Start, sc.Load.Jobs*sc.Load.TasksPerJob, f.sampler)
 
-	crash := newCrashPlan(sc.Faults.Crash, sc.Load.Jobs*sc.Load.TasksPerJob)
+	loadErr := f.driveLoad(ctx, r, probes)
+	if loadErr != nil && !errors.Is(loadErr, context.DeadlineExceeded) {
+		r.run.Errors = append(r.run.Errors, "load: "+loadErr.Error())
+	}
+	f.window.End = time.Now()
+	f.window.After = takeCostSnapshot(context.WithoutCancel(ctx), &f.requests, r.backend.Backend)
+	stopProgress()
+	if !r.drained {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			r.run.Errors = append(r.run.Errors, fmt.Sprintf("timeout: not every message was accounted for within %s (see lost)", sc.Timeout))
+		}
+	} else {
+		probes.MarkBatch(sc.Load.Batches - 1)
+	}
+	f.probe = probes.Stop()
+	prof.stop(&r.run)
+	return nil
+}
+
+// driveLoad sends the load and waits until it is accounted for, firing
+// the injected crash when due; it returns the load's error.
+func (f *fullRun) driveLoad(ctx context.Context, r *repeat, probes runtimeProbe) error {
+	sc := r.sc
+	f.crash = newCrashPlan(sc.Faults.Crash, sc.Load.Jobs*sc.Load.TasksPerJob)
 	hooks := load.Hooks{
 		BeforeBatch: func(ctx context.Context, batch int) error {
 			if batch == 0 {
 				return nil
 			}
 			// The quiet point after the previous batch: drained, then a GC.
-			waitDone(ctx, coll, closed, nil)
+			waitDone(ctx, f.coll, closed, nil)
 			probes.MarkBatch(batch - 1)
 			return nil
 		},
@@ -227,113 +261,91 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 	var loadErr error
 	go func() {
 		defer close(loadDone)
-		_, loadErr = load.Run(runCtx, b.Client, queues.Jobs, loadPlan(sc, ""), coll, hooks)
+		_, loadErr = load.Run(ctx, r.backend.Client, r.queues.Jobs, loadPlan(sc, ""), f.coll, hooks)
 	}()
-
-	var crashErr error
-	drained := waitDone(runCtx, coll, loadDone, func() {
-		if !crash.due(coll.Progress()) {
-			return
-		}
-		svc.kill()
-		crash.killedAt = time.Now()
-		if !sc.Faults.Crash.Restart {
-			svc = nil
-			return
-		}
-		svc, crashErr = startService(ctx, client, svcCfg)
-		if crashErr != nil {
-			svc = nil
-		}
-	})
+	r.drained = waitDone(ctx, f.coll, loadDone, func() { f.maybeCrash(ctx, r) })
 	<-loadDone
-	if loadErr != nil && !errors.Is(loadErr, context.DeadlineExceeded) {
-		run.Errors = append(run.Errors, "load: "+loadErr.Error())
-	}
-	if crashErr != nil {
-		run.Errors = append(run.Errors, "restarting the service after the injected crash: "+crashErr.Error())
-	}
-	end := time.Now()
-	costAfter := collect.CostSnapshot()
-	reqAfter := requests.Snapshot()
-	var srvSpent sqsbackend.ServerCost
-	if srvKnown {
-		srvAfter, ok, err := b.ServerCost(context.WithoutCancel(ctx))
-		srvKnown = ok
-		if err != nil {
-			run.Warnings = append(run.Warnings, "reading the SQS server's cost: "+err.Error())
-		}
-		srvSpent = srvAfter.Sub(srvBefore)
-	}
-	stopProgress()
-	if !drained {
-		run.Errors = append(run.Errors, fmt.Sprintf("timeout: not every message was accounted for within %s (see lost)", sc.Timeout))
-	} else {
-		probes.MarkBatch(sc.Load.Batches - 1)
-	}
-	summary := probes.Stop()
-	prof.stop(&run)
+	return loadErr
+}
 
-	prog.phase("shutdown")
-	if svc != nil {
-		if err := svc.stop(); err != nil {
-			run.Errors = append(run.Errors, "service shutdown: "+err.Error())
-		}
-		svc = nil
+// maybeCrash kills the service when the crash plan says so, and restarts
+// it when the scenario asks for that.
+func (f *fullRun) maybeCrash(ctx context.Context, r *repeat) {
+	if f.svc == nil || !f.crash.due(f.coll.Progress()) {
+		return
 	}
-	stopDLQ()
-	dlqWG.Wait()
-	dlq.drainRemaining(context.WithoutCancel(ctx))
+	f.svc.kill()
+	f.svc = nil
+	f.crash.killedAt = time.Now()
+	if !r.sc.Faults.Crash.Restart {
+		return
+	}
+	svc, err := startService(context.WithoutCancel(ctx), f.client, f.svcCfg)
+	if err != nil {
+		r.run.Errors = append(r.run.Errors, "restarting the service after the injected crash: "+err.Error())
+		return
+	}
+	f.svc = svc
+}
 
-	metrics, acct := coll.Result(start, end)
-	acct.Foreign = coll.Foreign()
-	for k, v := range metrics {
-		run.Metrics[k] = v
+// teardown stops the service and empties the dead-letter queue, so that
+// the accounting sees every dead-lettered task.
+func (f *fullRun) teardown(ctx context.Context, r *repeat) {
+	if r.drained && f.svc != nil {
+		// Every message is accounted for: a long poll still waiting can
+		// only come back empty, so the shutdown need not wait it out.
+		f.svc.cancel()
+		f.client.cutLongPolls()
 	}
-	for k, v := range collect.PerMessage(costBefore, costAfter, acct.Processed) {
-		run.Metrics[k] = v
+	if err := f.stopServiceErr(ctx); err != nil {
+		r.run.Errors = append(r.run.Errors, "service shutdown: "+err.Error())
 	}
-	for k, v := range summary.Metrics {
-		run.Metrics[k] = v
+	f.stopDLQ()
+	f.dlq.drainRemaining(ctx)
+}
+
+func (f *fullRun) stopService(ctx context.Context) { _ = f.stopServiceErr(ctx) }
+
+func (f *fullRun) stopServiceErr(ctx context.Context) error {
+	if f.svc == nil {
+		return nil
 	}
-	for k, v := range sqscount.PerMessage(reqAfter.Sub(reqBefore), acct.Processed) {
-		run.Metrics[k] = v
+	svc := f.svc
+	f.svc = nil
+	return svc.stopWithin(ctx)
+}
+
+// assemble turns what measure collected into the run's metrics, accounting
+// and diagnosis.
+func (f *fullRun) assemble(r *repeat) {
+	metrics, acct := f.coll.Result(f.window.Start, f.window.End)
+	acct.Foreign = f.coll.Foreign()
+	in := runMeasurements{
+		Collector:  metrics,
+		Accounting: acct,
+		Window:     f.window,
+		Probe:      f.probe,
+		Throughput: f.sampler.series()[0],
+		Faults:     f.client.faultCounts(),
+		CrashedAt:  f.crash.killedAt,
 	}
-	if srvKnown && acct.Processed > 0 {
-		n := float64(acct.Processed)
-		run.Metrics[metric.HarnessCPU] = srvSpent.CPU.Seconds() / n
-		run.Metrics[metric.HarnessAllocs] = float64(srvSpent.Allocs) / n
-		run.Metrics[metric.HarnessAllocBytes] = float64(srvSpent.AllocBytes) / n
-	}
-	if !crash.killedAt.IsZero() {
-		if rec, ok := sampler.recoveryAfter(crash.killedAt); ok {
-			run.Metrics["recovery"] = rec.Seconds()
-		} else {
-			run.Errors = append(run.Errors, "throughput did not recover to half its pre-crash rate before the run ended")
-		}
-	}
-	if faults != nil {
-		c := faults.Counts()
-		run.Metrics["faults.injected"] = float64(c.Throttled + c.Errors + c.Timeouts + c.Dropped + c.Delayed)
-		run.Metrics["faults.calls"] = float64(c.Calls)
-	}
+	m, errs := assembleMetrics(in)
+	maps.Copy(r.run.Metrics, m)
+	r.run.Errors = append(r.run.Errors, errs...)
+	run := &r.run
 	run.Accounting = acct
-	run.Series = append(summary.Series, sampler.series()...)
-	run.Batches = summary.Batches
-	run.Warnings = append(run.Warnings, summary.Errors...)
-	run.Duration = end.Sub(start).Seconds()
-	utilization := 0.0
-	if wall := end.Sub(start).Seconds(); wall > 0 {
-		utilization = (costAfter.CPU - costBefore.CPU).Seconds() / wall / float64(runtime.GOMAXPROCS(0))
-	}
+	run.Series = append(f.probe.Series, f.sampler.series()...)
+	run.Batches = f.probe.Batches
+	run.Warnings = append(run.Warnings, f.probe.Errors...)
+	run.Duration = f.window.Seconds()
+	sc := r.sc
 	run.Diagnosis = diagnose.Diagnose(run.Metrics, run.Batches, diagnose.Context{
-		GOMAXPROCS:     runtime.GOMAXPROCS(0),
+		GOMAXPROCS:     gomaxprocs(),
 		Workers:        sc.Service.Workers,
 		TaskCPU:        sc.Service.Task.CPU,
 		TaskIO:         typicalIOWait(sc.Service.Task.IOWait),
-		CPUUtilization: utilization,
+		CPUUtilization: f.window.utilization(gomaxprocs()),
 	})
-	return run, nil
 }
 
 // closed is a channel that is always ready: "the load has finished" for

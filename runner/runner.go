@@ -1,7 +1,9 @@
 // Package runner runs one scenario end to end: for each matrix case and
-// repeat it boots an SQS backend, creates the queues, starts the service
-// in-process, drives the load, waits until every message is accounted for,
-// and collects the measurements. Judging (thresholds, baselines) and
+// repeat it takes an SQS backend (a fresh embedded one, or the
+// invocation's shared LocalStack or endpoint, see Backends), creates the
+// repeat's queues, starts the service in-process, drives the load, waits
+// until every message is accounted for, and collects the measurements
+// (runRepeat: setup, warm-up, measure, teardown). Judging (thresholds, baselines) and
 // reporting happen in Judge and in the report package, so a run's result
 // can be stored, compared and re-judged without running again.
 package runner
@@ -52,12 +54,39 @@ type Options struct {
 	ProfileDir string
 	// LoadOnly sends the scenario's load to the queues of a service that
 	// runs elsewhere and judges the run by queue metrics (see
-	// runLoadOnly): no queue is created or deleted and no service is
+	// loadOnlyRun): no queue is created or deleted and no service is
 	// started, so several machines can load one service at once.
 	LoadOnly bool
 	// Queues are that service's queue URLs (Jobs, Tasks and DeadLetter,
 	// all required with LoadOnly; Names is unused).
 	Queues sqsbackend.Queues
+	// Backends are the invocation's SQS backends, shared by the runs that
+	// are given the same set (see Backends); nil means Run opens its own
+	// and closes them when it returns.
+	Backends *Backends
+}
+
+func (o Options) backends() *Backends { return o.Backends }
+
+// backendConfig says which backend a scenario runs on.
+func (o Options) backendConfig(sc *scenario.Scenario) sqsbackend.Config {
+	cfg := sqsbackend.Config{
+		Kind:     sc.SQS.Backend,
+		Endpoint: sc.SQS.Endpoint,
+		Region:   sc.SQS.Region,
+		Getenv:   o.Getenv,
+		Logger:   o.logger(),
+	}
+	if o.Backend != "" {
+		cfg.Kind = o.Backend
+	}
+	if o.LoadOnly {
+		cfg.Kind = sqsbackend.Endpoint
+	}
+	if o.Endpoint != "" {
+		cfg.Endpoint = o.Endpoint
+	}
+	return cfg
 }
 
 func (o Options) logger() *slog.Logger {
@@ -88,23 +117,28 @@ func (o Options) Effective(sc *scenario.Scenario) *scenario.Scenario {
 // Run executes every case and repeat of sc and returns the measurements,
 // not yet judged. A backend that cannot start is an error carrying
 // exitcode.Environment; a run that times out is kept, with the timeout
-// recorded in its Errors (its accounting then shows what was lost).
+// recorded in its Errors (its accounting then shows what was lost). When
+// ctx is cancelled (a signal), the repeat under way stops, is cleaned up
+// and kept, and the error says the run was interrupted.
 func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*result.Scenario, error) {
 	sc = opt.Effective(sc)
 	cases, err := sc.Cases()
 	if err != nil {
 		return nil, exitcode.Wrap(exitcode.Usage, err)
 	}
-	repeats := sc.Repeats
+	repeats := max(1, sc.Repeats)
 	if opt.Repeats > 0 {
 		repeats = opt.Repeats
 	}
-	if repeats < 1 {
-		repeats = 1
-	}
-	backendKind := sc.SQS.Backend
-	if opt.Backend != "" {
-		backendKind = opt.Backend
+	if opt.Backends == nil {
+		opt.Backends = NewBackends()
+		defer func() {
+			// Bounded like a repeat's teardown: a backend that stopped
+			// answering must not hold the exit.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), teardownBudget(sc.Timeout))
+			defer cancel()
+			_ = opt.Backends.Close(cctx)
+		}()
 	}
 	out := &result.Scenario{
 		SchemaVersion: result.SchemaVersion,
@@ -113,14 +147,15 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*result.Scena
 		File:          sc.File,
 		Hash:          sc.Hash(),
 		Size:          opt.scale(),
-		Environment:   verdict.CurrentFingerprint(backendKind).Environment(),
+		Environment:   verdict.CurrentFingerprint(opt.backendConfig(sc).Kind).Environment(),
 		Started:       time.Now().UTC(),
 	}
+	defer func() { out.Backends = opt.Backends.instances() }()
 	for _, c := range cases {
 		rc := result.Case{Name: c.Name, Params: c.Params}
 		for rep := 1; rep <= repeats; rep++ {
-			if err := ctx.Err(); err != nil {
-				return out, exitcode.Wrap(exitcode.Environment, fmt.Errorf("interrupted: %w", err))
+			if ctx.Err() != nil {
+				break
 			}
 			label := c.Name
 			if repeats > 1 {
@@ -128,11 +163,20 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*result.Scena
 			}
 			r, err := runOnce(ctx, c.Scenario, rep, label, opt)
 			if err != nil {
+				// What was measured so far is kept (an interrupted run
+				// writes it).
+				rc.Runs = append(rc.Runs, r)
+				out.Cases = append(out.Cases, rc)
 				return out, err
 			}
 			rc.Runs = append(rc.Runs, r)
 		}
-		out.Cases = append(out.Cases, rc)
+		if len(rc.Runs) > 0 {
+			out.Cases = append(out.Cases, rc)
+		}
+		if ctx.Err() != nil {
+			return out, interrupted(ctx)
+		}
 	}
 	return out, nil
 }
@@ -145,26 +189,4 @@ func envError(err error) error {
 		return err
 	}
 	return exitcode.Wrap(exitcode.Environment, err)
-}
-
-// openBackend boots the SQS backend for one run.
-func openBackend(ctx context.Context, sc *scenario.Scenario, opt Options) (*sqsbackend.Backend, error) {
-	cfg := sqsbackend.Config{
-		Kind:     sc.SQS.Backend,
-		Endpoint: sc.SQS.Endpoint,
-		Region:   sc.SQS.Region,
-		Getenv:   opt.Getenv,
-		Logger:   opt.logger(),
-	}
-	if opt.Backend != "" {
-		cfg.Kind = opt.Backend
-	}
-	if opt.Endpoint != "" {
-		cfg.Endpoint = opt.Endpoint
-	}
-	b, err := sqsbackend.Open(ctx, cfg)
-	if err != nil {
-		return nil, envError(fmt.Errorf("starting the %s SQS backend: %w", cfg.Kind, err))
-	}
-	return b, nil
 }

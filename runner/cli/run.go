@@ -257,6 +257,9 @@ func runAndJudge(ctx context.Context, st *State, sc *scenario.Scenario, f runFla
 		jopt.BaselineDir = f.baselines
 	}
 	res, code, err := runner.RunAndJudge(ctx, sc, opt, jopt)
+	if err != nil && res != nil && ctx.Err() != nil {
+		return res, code, writeInterrupted(st, res, f, err)
+	}
 	if err != nil {
 		return nil, code, err
 	}
@@ -274,6 +277,20 @@ func runAndJudge(ctx context.Context, st *State, sc *scenario.Scenario, f runFla
 		}
 	}
 	return res, code, nil
+}
+
+// writeInterrupted writes what a run stopped by a signal measured, with
+// the verdict "interrupted" and unjudged (thresholds and baselines on part
+// of a run would mislead), and returns the interruption's error (exit 4).
+func writeInterrupted(st *State, res *result.Scenario, f runFlags, err error) error {
+	res.Verdict = result.VerdictInterrupted
+	res.Error = err.Error()
+	files, werr := report.Write(res, report.Options{Dir: f.out, StepSummary: st.Getenv("GITHUB_STEP_SUMMARY")})
+	if werr != nil {
+		return exitcode.Wrap(exitcode.Environment, fmt.Errorf("%w; writing what was measured: %v", err, werr))
+	}
+	printVerdict(st.Stdout, res, files, st.color(st.StdoutTerminal))
+	return err
 }
 
 func appendBench(path string, res *result.Scenario) error {

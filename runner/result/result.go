@@ -13,10 +13,14 @@ const SchemaVersion = 1
 
 // Run is one repeat of one scenario case.
 type Run struct {
-	Repeat   int       `json:"repeat"`
-	Started  time.Time `json:"started"`
-	Backend  string    `json:"backend"`
-	Duration float64   `json:"duration_seconds"`
+	Repeat  int       `json:"repeat"`
+	Started time.Time `json:"started"`
+	Backend string    `json:"backend"`
+	// BackendInstance names the backend instance that served this run
+	// ("embedded#3", "endpoint#1"): runs sharing one name shared one
+	// backend (see Scenario.Backends).
+	BackendInstance string  `json:"backend_instance,omitempty"`
+	Duration        float64 `json:"duration_seconds"`
 	// Metrics holds every scalar measured, by flat key (metric.Key): a
 	// distribution contributes one entry per statistic, such as
 	// "stage.process.p99". Values are in base units (seconds, bytes, /s).
@@ -178,8 +182,11 @@ type Scenario struct {
 	Environment   map[string]string `json:"environment"` // the machine fingerprint
 	Started       time.Time         `json:"started"`
 	Cases         []Case            `json:"cases"`
-	Thresholds    []ThresholdResult `json:"thresholds"`
-	Baseline      *BaselineReport   `json:"baseline,omitempty"`
+	// Backends are the shared backends the runs used, each with its
+	// start time, recorded once (a fresh embedded one per run is not).
+	Backends   []BackendInstance `json:"backends,omitempty"`
+	Thresholds []ThresholdResult `json:"thresholds"`
+	Baseline   *BaselineReport   `json:"baseline,omitempty"`
 	// Verdict is VerdictPass, VerdictFail (threshold), VerdictRegression
 	// or VerdictError.
 	Verdict Outcome `json:"verdict"`
@@ -221,4 +228,15 @@ const (
 	VerdictFail       Outcome = "fail" // a threshold failed
 	VerdictRegression         = Regression
 	VerdictError      Outcome = "error"
+	// VerdictInterrupted: the run was stopped by a signal; what was
+	// measured before is kept but not judged.
+	VerdictInterrupted Outcome = "interrupted"
 )
+
+// BackendInstance is a backend shared by several repeats: it started once,
+// and its start time is recorded here; the repeats it served record 0.
+type BackendInstance struct {
+	ID    string  `json:"id"` // as in Run.BackendInstance
+	Kind  string  `json:"kind"`
+	Start float64 `json:"start_seconds"`
+}

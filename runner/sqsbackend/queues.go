@@ -25,6 +25,10 @@ type QueueSpec struct {
 	VisibilityTimeout time.Duration
 	MaxReceiveCount   int
 	WaitTime          time.Duration
+	// Prefix goes between the backend's prefix and each name. A backend
+	// shared by several repeats gives each its own, so that one repeat's
+	// queues never hold another's messages.
+	Prefix string
 }
 
 // Queues are the created queues' URLs.
@@ -61,12 +65,12 @@ func (b *Backend) CreateQueues(ctx context.Context, spec QueueSpec) (Queues, err
 		string(types.QueueAttributeNameReceiveMessageWaitTimeSeconds): strconv.Itoa(int(math.Ceil(spec.WaitTime.Seconds()))),
 	}
 	if spec.DeadLetter != "" {
-		url, err := b.createQueue(ctx, spec.DeadLetter, nil)
+		url, err := b.createQueue(ctx, spec.Prefix+spec.DeadLetter, nil)
 		if err != nil {
 			return q, err
 		}
 		q.DeadLetter = url
-		q.Names[spec.DeadLetter] = b.Prefix + spec.DeadLetter
+		q.Names[spec.DeadLetter] = b.Prefix + spec.Prefix + spec.DeadLetter
 		out, err := b.Client.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{
 			QueueUrl:       aws.String(url),
 			AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameQueueArn},
@@ -85,12 +89,12 @@ func (b *Backend) CreateQueues(ctx context.Context, spec QueueSpec) (Queues, err
 		name string
 		dst  *string
 	}{{spec.Jobs, &q.Jobs}, {spec.Tasks, &q.Tasks}} {
-		url, err := b.createQueue(ctx, w.name, attrs)
+		url, err := b.createQueue(ctx, spec.Prefix+w.name, attrs)
 		if err != nil {
 			return q, err
 		}
 		*w.dst = url
-		q.Names[w.name] = b.Prefix + w.name
+		q.Names[w.name] = b.Prefix + spec.Prefix + w.name
 	}
 	b.log.Info("sqs queues created", "backend", b.Kind, "jobs", q.Jobs, "tasks", q.Tasks, "dead_letter", q.DeadLetter)
 	return q, nil
@@ -112,8 +116,8 @@ func (b *Backend) validate(spec QueueSpec) error {
 			return bad("the %s and %s queues are both named %q; give each its own name", other, n.logical, n.name)
 		}
 		seen[n.name] = n.logical
-		if err := validQueueName(b.Prefix + n.name); err != nil {
-			return bad("%s queue %q: %v", n.logical, b.Prefix+n.name, err)
+		if err := validQueueName(b.Prefix + spec.Prefix + n.name); err != nil {
+			return bad("%s queue %q: %v", n.logical, b.Prefix+spec.Prefix+n.name, err)
 		}
 	}
 	fifo := strings.HasSuffix(spec.Jobs, fifoSuffix)
@@ -180,6 +184,44 @@ func (b *Backend) createQueue(ctx context.Context, logical string, attrs map[str
 	b.created = append(b.created, url)
 	b.mu.Unlock()
 	return url, nil
+}
+
+// DeleteQueues deletes the queues of q that this backend created (the work
+// queues first, then the dead-letter queue their redrive points at) and
+// forgets them, so that Close does not try again. A backend shared by
+// several repeats calls it after each; ctx bounds the calls: an endpoint
+// that stopped answering must not hold the run.
+func (b *Backend) DeleteQueues(ctx context.Context, q Queues) error {
+	if b == nil || b.Client == nil {
+		return nil
+	}
+	var errs []error
+	for _, url := range []string{q.Jobs, q.Tasks, q.DeadLetter} {
+		if url == "" || !b.forget(url) {
+			continue
+		}
+		if err := deleteQueue(ctx, b.Client, url); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(errs) > 0 {
+		return exitcode.Wrap(exitcode.Environment, fmt.Errorf("sqs backend %s: deleting a repeat's queues: %w", b.Kind, errors.Join(errs...)))
+	}
+	return nil
+}
+
+// forget removes url from the queues Close deletes and says whether this
+// backend had created it (a load-only run's queues are not its own).
+func (b *Backend) forget(url string) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i, u := range b.created {
+		if u == url {
+			b.created = append(b.created[:i], b.created[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 func (b *Backend) apiError(what string, err error) error {
