@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sqsperf/sqsperf/runner"
 	"github.com/sqsperf/sqsperf/runner/exitcode"
@@ -25,6 +26,8 @@ import (
 
 // runFlags are shared by "run" and "baseline update".
 type runFlags struct {
+	// backends are the invocation's shared SQS backends (set by cmdRun).
+	backends    *runner.Backends
 	scenarios   stringList
 	out         string
 	repeats     int
@@ -139,6 +142,7 @@ func (f *runFlags) options(st *State) runner.Options {
 		Interactive: st.Interactive,
 		Getenv:      st.Getenv,
 		Monitor:     f.monitor,
+		Backends:    f.backends,
 	}
 	if f.loadOnly {
 		opt.LoadOnly = true
@@ -178,6 +182,15 @@ func cmdRun(ctx context.Context, st *State, args []string) error {
 		return err
 	}
 	progress := f.progress(st, scenarios)
+	// A backend that is slow to start (LocalStack, an endpoint) is opened
+	// once for the whole invocation and shared by every scenario, case and
+	// repeat, each repeat on queues of its own.
+	f.backends = runner.NewBackends()
+	defer func() {
+		closeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		defer cancel()
+		_ = f.backends.Close(closeCtx)
+	}()
 	var all []*result.Scenario
 	var codes []exitcode.Code
 	var failures []string
