@@ -59,7 +59,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.baselines, "baselines", "baselines", "`DIR` of stored baselines")
 	fs.BoolVar(&f.noBaseline, "no-baseline", false, "do not compare with stored baselines")
 	fs.IntVar(&f.confirm, "confirm", 1, "re-run a scenario `N` times to confirm a regression before reporting it (0: report the first)")
-	fs.BoolVar(&f.strict, "strict-machine", false, "judge time-based metrics even against a baseline from another kind of machine")
+	fs.BoolVar(&f.strict, "strict-machine", false, "judge time-based metrics (CPU, throughput, latency) against the stored baseline too; by default only the A/B against a revision judges them")
 	fs.BoolVar(&f.verbose, "v", false, "log the service's and backend's messages to stderr")
 	fs.BoolVar(&f.profiles, "profiles", true, "write the profiles a scenario asks for next to its report")
 	fs.BoolVar(&f.monitor, "monitor", false, "show the live queue monitor during the load (on a terminal)")

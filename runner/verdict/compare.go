@@ -63,6 +63,11 @@ type Options struct {
 	// StrictMachine judges machine-dependent metrics even when the
 	// baseline was measured on another kind of machine.
 	StrictMachine bool
+	// TimeAsInfo reports machine-dependent (time-based) metrics without
+	// judging them, even on the same kind of machine: the stored-baseline
+	// mode, whose baseline was measured on another day and under another
+	// load. StrictMachine overrides it.
+	TimeAsInfo bool
 	// Paired says the i-th baseline sample and the i-th current sample
 	// were measured together (round i of an interleaved A/B): each
 	// metric is then judged on the per-round ratios (see pairedLogTest).
@@ -324,6 +329,8 @@ func candidates(opt Options, sameMachine bool) ([]candidate, []string) {
 			c.info, c.infoWhy = true, "no better direction, so never a regression"
 		case d.MachineDependent && !sameMachine && !opt.StrictMachine:
 			c.info, c.infoWhy = true, "time-based and the baseline is from another kind of machine, so information only"
+		case d.MachineDependent && opt.TimeAsInfo && !opt.StrictMachine:
+			c.info, c.infoWhy = true, "time-based: a stored baseline cannot judge it (the machine's speed drifts with the day and its load); the interleaved A/B against a revision does (runner compare, SQSPERF_AGAINST)"
 		}
 		out = append(out, c)
 	}
