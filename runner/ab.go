@@ -47,8 +47,8 @@ func ABTolerances() map[string]float64 {
 // alternation (A = the revision, B = the working tree), judges B's
 // thresholds on every round's run, and compares B with A metric by metric:
 // every metric, time-based ones included, since both ran on this machine
-// in the same minutes. A regression is confirmed on fresh rounds before it
-// is reported. The result is B's, with the comparison as its baseline
+// in the same minutes. A regression is confirmed before it is reported:
+// fresh rounds are run and it must hold over all the rounds together. The result is B's, with the comparison as its baseline
 // report, so it is written and read like any other run's.
 func JudgeAgainst(ctx context.Context, s *abtest.Session, sc *scenario.Scenario, opt ABOptions) (*result.Scenario, exitcode.Code, error) {
 	rounds := opt.Rounds
@@ -79,13 +79,14 @@ func JudgeAgainst(ctx context.Context, s *abtest.Session, sc *scenario.Scenario,
 		if err != nil {
 			return res, exitcode.Environment, exitcode.Wrap(exitcode.Environment, err)
 		}
-		res, code = judgeAB(again, s.Label(), sc, opt)
+		ab = s.Combine(ab, again)
+		res, code = judgeAB(ab, s.Label(), sc, opt)
 		if code == exitcode.Regression {
 			res.Baseline.Warnings = append(res.Baseline.Warnings,
-				fmt.Sprintf("confirmed: the regression (%s) was seen again on %d fresh rounds per side", first, rounds))
+				fmt.Sprintf("confirmed: the regression (%s) holds over the first rounds and %d fresh rounds per side together", first, rounds))
 		} else {
 			res.Baseline.Warnings = append(res.Baseline.Warnings,
-				fmt.Sprintf("a regression in %s flagged by the first rounds did not reproduce on fresh rounds: treated as machine noise", first))
+				fmt.Sprintf("a regression in %s flagged by the first rounds did not hold once %d fresh rounds per side were added: treated as machine noise", first, rounds))
 		}
 	}
 	return res, code, nil

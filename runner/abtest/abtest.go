@@ -237,6 +237,30 @@ func (s *Session) Compare(ctx context.Context, scenarioFile string, rounds int, 
 	return res, nil
 }
 
+// Combine judges two comparisons of the same scenario as one, every round
+// of both paired as it ran: the confirmation of a flagged regression adds
+// fresh rounds to the evidence instead of starting over, so a real change
+// gains power with every round while noise that happened to line up in
+// the first rounds is diluted by the new ones.
+func (s *Session) Combine(first, second *Result) *Result {
+	a, b := &side{binary: s.a}, &side{binary: s.b}
+	round := 0
+	for _, r := range []*Result{first, second} {
+		round++
+		a.add(r.A, round)
+		b.add(r.B, round)
+	}
+	for _, sd := range []*side{a, b} {
+		for _, c := range sd.cases {
+			for i := range c.Runs {
+				c.Runs[i].Repeat = i + 1
+			}
+		}
+	}
+	return &Result{Against: first.Against, Commit: first.Commit, Scenario: first.Scenario,
+		A: a.merged(), B: b.merged(), Cases: judge(a, b, s.opts)}
+}
+
 func (o *Options) normalise() error {
 	if o.Repo == "" {
 		o.Repo = "."

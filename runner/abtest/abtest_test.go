@@ -181,3 +181,28 @@ func TestRunErrorsCleanUp(t *testing.T) {
 		assert.Equal(t, 1, repo.Worktrees(), "temporary worktree left behind")
 	})
 }
+
+// A confirmation adds its rounds to the first ones: three rounds per side
+// cannot be significant alone, six together are.
+func TestCombinePoolsTheRoundsOfTwoComparisons(t *testing.T) {
+	repo := abtesttest.NewRepo(t, "100e-6")
+	repo.SetCost("130e-6")
+	opts := options(repo, "")
+	opts.Scenario = ""
+	s, err := Open(t.Context(), opts)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	file := filepath.Join(repo.Dir, "scenarios/fake.yaml")
+	first, err := s.Compare(t.Context(), file, 3, "")
+	require.NoError(t, err)
+	assert.False(t, first.Regressed(), "three rounds per side cannot be significant")
+	second, err := s.Compare(t.Context(), file, 3, "")
+	require.NoError(t, err)
+	both := s.Combine(first, second)
+	require.Len(t, both.Cases, 1)
+	assert.Len(t, both.Cases[0].A.Runs, 6)
+	assert.Len(t, both.Cases[0].B.Runs, 6)
+	assert.Equal(t, 6, both.Cases[0].B.Runs[5].Repeat)
+	assert.True(t, both.Regressed(), "six rounds per side of +30%% are")
+	assert.Len(t, both.B.Cases[0].Runs, 6)
+}
