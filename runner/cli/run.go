@@ -21,6 +21,7 @@ import (
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/scenario"
 	"github.com/sqsperf/sqsperf/runner/sqsbackend"
+	"github.com/sqsperf/sqsperf/runner/sqsbackend/backendkind"
 	"github.com/sqsperf/sqsperf/runner/verdict"
 )
 
@@ -112,7 +113,7 @@ func (f *runFlags) check(fs *flag.FlagSet) error {
 	return nil
 }
 
-var backendKinds = []string{sqsbackend.Embedded, sqsbackend.LocalStack, sqsbackend.Endpoint}
+var backendKinds = backendkind.Names()
 
 // parseSize reads a -size factor given as text (compare passes it on to
 // the runs it starts, so it checks it first).
