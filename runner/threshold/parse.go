@@ -10,12 +10,11 @@
 // An expression is a metric reference, a comparison operator (< <= > >=
 // == !=) and a literal written in the metric's unit. A reference is a
 // scalar metric's name, a statistic of a distribution (p50, p90, p95, p99,
-// max or mean applied to it, as in p99(stage.process)), or
-// a threshold function across a matrix axis, FUNC(METRIC, AXIS), such as
-// scaling (funcs.go is the registry; scaling.go registers scaling). Names
-// are checked against
-// the registry in runner/metric when parsing, so a misspelled metric is an
-// error with a suggestion, never a silent pass.
+// max or mean applied to it, as in p99(stage.process)), or a threshold
+// function across a matrix axis, FUNC(METRIC, AXIS), such as scaling
+// (funcs.go is their registry; scaling.go registers scaling). Names are
+// checked against the registry in runner/metric when parsing, so a
+// misspelled metric is an error with a suggestion, never a silent pass.
 //
 // How a threshold is judged:
 //   - On one case: the observed value is the MEDIAN, across the case's
