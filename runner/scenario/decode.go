@@ -17,7 +17,7 @@ import (
 
 	"github.com/sqsperf/sqsperf/runner/internal/suggest"
 	"github.com/sqsperf/sqsperf/runner/metric"
-	"github.com/sqsperf/sqsperf/runner/scenario/units"
+	"github.com/sqsperf/sqsperf/runner/units"
 	"github.com/sqsperf/sqsperf/runner/threshold"
 )
 

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sqsperf/sqsperf/runner/scenario/units"
+	"github.com/sqsperf/sqsperf/runner/units"
 	"github.com/sqsperf/sqsperf/runner/sqsbackend/backendkind"
 )
 

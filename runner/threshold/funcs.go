@@ -9,7 +9,7 @@ import (
 
 	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/result"
-	"github.com/sqsperf/sqsperf/runner/scenario/units"
+	"github.com/sqsperf/sqsperf/runner/units"
 )
 
 // A threshold function, FUNC(REF, AXIS), judges a metric across a matrix

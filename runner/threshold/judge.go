@@ -8,25 +8,8 @@ import (
 
 	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/result"
-	"github.com/sqsperf/sqsperf/runner/scenario/units"
+	"github.com/sqsperf/sqsperf/runner/units"
 )
-
-// FormatValue formats a value stored in base units the way it is written:
-// "12.3ms", "45.1/s", "3.2%", "1.5MiB", "12", "0.93". Reports reuse it so
-// that a value reads the same everywhere.
-func FormatValue(u metric.Unit, v float64) string {
-	switch u {
-	case metric.Duration:
-		return units.FormatDuration(v)
-	case metric.Bytes:
-		return units.FormatSize(v)
-	case metric.Rate:
-		return units.FormatRate(v)
-	case metric.Ratio:
-		return units.FormatPercent(v)
-	}
-	return units.Number(v)
-}
 
 // Judge evaluates e on the cases of one scenario run. A plain threshold
 // gives one result per case, judged on the median across that case's runs;
@@ -48,7 +31,7 @@ func Judge(e *Expr, source string, cases []result.Case) []result.ThresholdResult
 			r.Display = "n/a"
 		} else {
 			r.Observed = v
-			r.Display = FormatValue(e.Unit(), v)
+			r.Display = units.Format(e.Unit(), v)
 			r.Pass = e.Op.Holds(v, e.Bound)
 			if EveryRun(e.Def) {
 				judgeEveryRun(e, &cases[i], &r)
@@ -93,7 +76,7 @@ func judgeEveryRun(e *Expr, c *result.Case, r *result.ThresholdResult) {
 		if !e.Op.Holds(v, e.Bound) {
 			r.Observed = v
 			r.Pass = false
-			r.Display = fmt.Sprintf("%s (run %d of %d)", FormatValue(e.Unit(), v), n, measured)
+			r.Display = fmt.Sprintf("%s (run %d of %d)", units.Format(e.Unit(), v), n, measured)
 			return
 		}
 	}

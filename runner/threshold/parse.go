@@ -40,7 +40,7 @@ import (
 
 	"github.com/sqsperf/sqsperf/runner/internal/suggest"
 	"github.com/sqsperf/sqsperf/runner/metric"
-	"github.com/sqsperf/sqsperf/runner/scenario/units"
+	"github.com/sqsperf/sqsperf/runner/units"
 )
 
 // Op is a comparison operator.
@@ -392,16 +392,8 @@ func literalFor(e *Expr, lit string) (float64, error) {
 		return fmt.Errorf("%s is %s, so %s does not fit: write %s", ref, unitNoun(u), lit, example(u))
 	}
 	switch u {
-	case metric.Duration:
-		if q.Dim == units.Time || (q.Dim == units.Plain && q.Value == 0) {
-			return q.Value, nil
-		}
-	case metric.Bytes:
-		if q.Dim == units.Size || (q.Dim == units.Plain && q.Value == 0) {
-			return q.Value, nil
-		}
-	case metric.Rate:
-		if q.Dim == units.PerTime || (q.Dim == units.Plain && q.Value == 0) {
+	case metric.Duration, metric.Bytes, metric.Rate:
+		if q.Dim == u.Dim() || (q.Dim == units.Plain && q.Value == 0) {
 			return q.Value, nil
 		}
 	case metric.Ratio:
@@ -426,20 +418,6 @@ func literalFor(e *Expr, lit string) (float64, error) {
 	return 0, wrong()
 }
 
-func unitNoun(u metric.Unit) string {
-	switch u {
-	case metric.Duration:
-		return "a duration"
-	case metric.Bytes:
-		return "a size in bytes"
-	case metric.Rate:
-		return "a rate"
-	case metric.Ratio:
-		return "a share"
-	case metric.Count:
-		return "a count"
-	}
-	return "a plain number"
-}
+func unitNoun(u metric.Unit) string { return u.Noun() }
 
 func example(u metric.Unit) string { return u.Example() }

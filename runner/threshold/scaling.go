@@ -5,7 +5,7 @@ import (
 	"math"
 
 	"github.com/sqsperf/sqsperf/runner/metric"
-	"github.com/sqsperf/sqsperf/runner/scenario/units"
+	"github.com/sqsperf/sqsperf/runner/units"
 )
 
 // ScalingFunc is the function name of a scaling threshold.
@@ -34,7 +34,7 @@ func observeScaling(e *Expr, series []Series) (float64, string, error) {
 		for i := 0; i+1 < len(s.Points); i++ {
 			a, b := s.Points[i], s.Points[i+1]
 			if a.Param <= 0 || a.Value <= 0 {
-				return 0, "", fmt.Errorf("%s is %s at %s=%s: efficiency needs positive values", e.Key(), FormatValue(e.Def.Unit, a.Value), e.Axis, a.Label)
+				return 0, "", fmt.Errorf("%s is %s at %s=%s: efficiency needs positive values", e.Key(), units.Format(e.Def.Unit, a.Value), e.Axis, a.Label)
 			}
 			eff := (b.Value / a.Value) / (b.Param / a.Param)
 			if eff < worst {

@@ -210,33 +210,6 @@ func TestJudgeNoCases(t *testing.T) {
 	assert.NotEmpty(t, got[0].Error)
 }
 
-func TestFormatValue(t *testing.T) {
-	for _, tc := range []struct {
-		u    metric.Unit
-		v    float64
-		want string
-	}{
-		{metric.Duration, 0.0123, "12.3ms"},
-		{metric.Duration, 1.5, "1.5s"},
-		{metric.Duration, 0.000250, "250µs"},
-		{metric.Duration, 90, "1.5m"},
-		{metric.Duration, 0, "0s"},
-		{metric.Rate, 45.12, "45.1/s"},
-		{metric.Rate, 1234.6, "1235/s"},
-		{metric.Ratio, 0.032, "3.2%"},
-		{metric.Ratio, 0, "0%"},
-		{metric.Bytes, 1.5 * (1 << 20), "1.5MiB"},
-		{metric.Bytes, 512, "512B"},
-		{metric.Bytes, -2048, "-2KiB"},
-		{metric.Count, 12, "12"},
-		{metric.Count, 2.5, "2.5"},
-		{metric.Number, 0.93, "0.93"},
-		{metric.Number, math.NaN(), "n/a"},
-	} {
-		assert.Equal(t, tc.want, FormatValue(tc.u, tc.v), "%v %v", tc.u, tc.v)
-	}
-}
-
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		"lost == 0", "p99(stage.process) < 50ms", "throughput > 40/s",
