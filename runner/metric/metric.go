@@ -77,6 +77,14 @@ type Def struct {
 	Tolerance float64
 	// Gate is true for metrics judged against a baseline by default.
 	Gate bool
+	// Exact marks a tally established by message id (lost, duplicates,
+	// crashes, processed, ...): the same on any machine, never noise. A
+	// threshold on it must hold in every run, not on the median
+	// (threshold.EveryRun); against a baseline it must not rise at all
+	// when lower is better and no change is tolerated (verdict), and the
+	// benchmark format marks it "assume: exact". Only a Count that is not
+	// machine dependent can be exact (metric_test.go checks it).
+	Exact bool
 	Help string
 }
 

@@ -47,15 +47,10 @@ func Judge(e *Expr, source string, cases []result.Case) []result.ThresholdResult
 }
 
 // EveryRun reports whether a threshold on d must hold in every run rather
-// than on the median across runs. That is so for the message accounting
-// (lost, duplicates, crashes, processed, overflowed, ...): whole counts
-// that do not depend on the machine, where one run that loses a message
-// has found a bug, not noise. They are recognised by their registry
-// definition: unit Count, not machine dependent, and either no direction
-// or no tolerance for change.
-func EveryRun(d metric.Def) bool {
-	return d.Unit == metric.Count && !d.MachineDependent && (d.Better == metric.NoDirection || d.Tolerance == 0)
-}
+// than on the median across runs: so for the exact tallies of the message
+// accounting (metric.Def.Exact: lost, duplicates, crashes, processed,
+// ...), where one run that loses a message has found a bug, not noise.
+func EveryRun(d metric.Def) bool { return d.Exact }
 
 // judgeEveryRun fails r with the first run that breaches the bound.
 func judgeEveryRun(e *Expr, c *result.Case, r *result.ThresholdResult) {

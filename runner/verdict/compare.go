@@ -266,10 +266,12 @@ func decide(cmp *result.Comparison, better metric.Better, significant bool, alph
 	}
 }
 
-// isExactCount tells the tallies that must not rise at all: counts where
-// lower is better and no change is tolerated (lost, duplicates).
+// isExactCount tells the tallies that must not rise at all: exact counts
+// (metric.Def.Exact) where no change is tolerated (lost, duplicates). An
+// exact count without a direction is information only (candidate.info)
+// before this is asked.
 func isExactCount(d metric.Def, tolerance float64) bool {
-	return d.Unit == metric.Count && d.Better == metric.LowerIsBetter && tolerance == 0
+	return d.Exact && d.Better == metric.LowerIsBetter && tolerance == 0
 }
 
 // exactCheck judges an exact tally. A lost message is a fact established
