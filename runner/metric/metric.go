@@ -85,7 +85,7 @@ type Def struct {
 	// benchmark format marks it "assume: exact". Only a Count that is not
 	// machine dependent can be exact (metric_test.go checks it).
 	Exact bool
-	Help string
+	Help  string
 }
 
 var registry = map[string]Def{}

@@ -5,8 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sqsperf/sqsperf/runner/units"
 	"github.com/sqsperf/sqsperf/runner/sqsbackend/backendkind"
+	"github.com/sqsperf/sqsperf/runner/units"
 )
 
 // kind is how a field's value is written and decoded.

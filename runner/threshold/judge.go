@@ -4,8 +4,7 @@ import (
 	"fmt"
 	"math"
 
-	"github.com/montanaflynn/stats"
-
+	"github.com/sqsperf/sqsperf/runner/internal/sample"
 	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/units"
@@ -85,10 +84,7 @@ func caseMedian(c *result.Case, key string) (float64, error) {
 		}
 		return 0, fmt.Errorf("%s was not measured in any of the %d runs of %s", key, len(c.Runs), c.Name)
 	}
-	m, err := stats.Median(samples)
-	if err != nil {
-		return 0, fmt.Errorf("median of %s: %w", key, err)
-	}
+	m, _ := sample.Median(samples)
 	return m, nil
 }
 
