@@ -55,7 +55,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.out, "out", "reports", "output `DIR` for reports (reports/<scenario>/...)")
 	fs.IntVar(&f.repeats, "repeats", 0, "repeat each case `N` times (0: as the scenario says)")
 	fs.Float64Var(&f.size, "size", 1, "scale every count in the scenario by `FACTOR` (0.1 for a quick check, 10 for a nightly run)")
-	fs.StringVar(&f.backend, "backend", "", "SQS backend `KIND`: embedded, localstack or endpoint (default: as the scenario says)")
+	fs.StringVar(&f.backend, "backend", "", "SQS backend `KIND`: "+backendkind.List()+" (default: as the scenario says)")
 	fs.StringVar(&f.endpoint, "endpoint", "", "SQS endpoint `URL` for -backend endpoint (default: the AWS SDK's chain, e.g. AWS_ENDPOINT_URL_SQS)")
 	fs.StringVar(&f.baselines, "baselines", "baselines", "`DIR` of stored baselines")
 	fs.BoolVar(&f.noBaseline, "no-baseline", false, "do not compare with stored baselines")

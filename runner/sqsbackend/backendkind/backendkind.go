@@ -70,6 +70,9 @@ func Doc() string {
 	return strings.Join(parts, "; ") + "."
 }
 
+// List names the kinds for a usage line: "embedded, localstack or endpoint".
+func List() string { return orList(Names()) }
+
 // Choices lists the kinds with their hints for an error message:
 // "embedded (in-process, the default), localstack (needs Docker) or
 // endpoint (...)".
@@ -78,6 +81,10 @@ func Choices() string {
 	for i, k := range all {
 		parts[i] = k.Name + " (" + k.Hint + ")"
 	}
+	return orList(parts)
+}
+
+func orList(parts []string) string {
 	if len(parts) == 1 {
 		return parts[0]
 	}

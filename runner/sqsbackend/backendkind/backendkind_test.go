@@ -17,6 +17,9 @@ func TestDocAndChoicesKeepTheirWording(t *testing.T) {
 	if got, want := backendkind.Choices(), "embedded (in-process, the default), localstack (needs Docker) or endpoint (a URL or the AWS SDK's default chain)"; got != want {
 		t.Errorf("Choices() = %q, want %q", got, want)
 	}
+	if got, want := backendkind.List(), "embedded, localstack or endpoint"; got != want {
+		t.Errorf("List() = %q, want %q", got, want)
+	}
 }
 
 func TestNamesDefaultFirstAndUnique(t *testing.T) {
