@@ -1,7 +1,6 @@
 package runner_test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -20,7 +19,7 @@ import (
 func TestJudgeTimeAsInfo(t *testing.T) {
 	sc, err := scenario.Load("scenario/testdata/impossible.yaml")
 	require.NoError(t, err)
-	res, err := runner.Run(context.Background(), sc, runner.Options{})
+	res, err := runner.Run(t.Context(), sc, runner.Options{})
 	require.NoError(t, err)
 
 	assert.Equal(t, exitcode.Threshold, runner.Judge(res, sc, runner.JudgeOptions{}))

@@ -28,7 +28,7 @@ import (
 // a dead-letter queue and two work queues redriving to it.
 func teamQueues(t *testing.T, client *sqs.Client) sqsbackend.Queues {
 	t.Helper()
-	ctx := context.Background()
+	ctx := t.Context()
 	create := func(name string, attrs map[string]string) string {
 		out, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name), Attributes: attrs})
 		require.NoError(t, err)
@@ -78,6 +78,8 @@ func startRemoteService(t *testing.T, client *sqs.Client, q sqsbackend.Queues) *
 		}),
 	})
 	require.NoError(t, err)
+	// The service outlives the test's context on purpose: rs.stop, a
+	// cleanup, stops it and checks how it ended.
 	ctx, cancel := context.WithCancel(context.Background())
 	rs.cancel = cancel
 	go func() { rs.done <- svc.Run(ctx) }()
@@ -132,7 +134,7 @@ func threshold(t *testing.T, res *result.Scenario, expr string) result.Threshold
 // the queues: throughput and depth are measured, per-id accounting is
 // honestly absent, and the team's queues and dead letters are untouched.
 func TestLoadOnlyAgainstARemoteService(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := sqsemu.NewServer()
 	defer srv.Close()
 	admin := srv.Client()
@@ -215,7 +217,7 @@ func TestLoadOnlyTimeoutSaysWhatRemains(t *testing.T) {
 	// Long enough to send 30 jobs on a busy machine; nothing drains them.
 	sc.Timeout = 3 * time.Second
 
-	res, err := runner.Run(context.Background(), sc, loadOnlyOptions(srv, q))
+	res, err := runner.Run(t.Context(), sc, loadOnlyOptions(srv, q))
 	require.NoError(t, err)
 	run := res.Cases[0].Runs[0]
 	require.Len(t, run.Errors, 1)
@@ -229,7 +231,7 @@ func TestLoadOnlyRefusesMissingOrUnknownQueues(t *testing.T) {
 	q := teamQueues(t, srv.Client())
 	sc, err := scenario.Load("testdata/loadonly.yaml")
 	require.NoError(t, err)
-	ctx := context.Background()
+	ctx := t.Context()
 
 	missing := q
 	missing.Tasks = ""

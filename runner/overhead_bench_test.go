@@ -1,7 +1,6 @@
 package runner_test
 
 import (
-	"context"
 	"sort"
 	"testing"
 
@@ -21,9 +20,9 @@ func BenchmarkProbeOverhead(b *testing.B) {
 		b.Fatal(err)
 	}
 	var on, off []float64
-	for i := 0; i < b.N; i++ {
+	for i := 0; b.Loop(); i++ {
 		for _, disable := range []bool{i%2 == 1, i%2 == 0} {
-			res, err := runner.Run(context.Background(), sc, runner.Options{DisableProbes: disable})
+			res, err := runner.Run(b.Context(), sc, runner.Options{DisableProbes: disable})
 			if err != nil {
 				b.Fatal(err)
 			}

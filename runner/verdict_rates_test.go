@@ -1,7 +1,6 @@
 package runner_test
 
 import (
-	"context"
 	"math/rand/v2"
 	"os"
 	"strconv"
@@ -50,7 +49,7 @@ func TestVerdictRates(t *testing.T) {
 	runs := make([][]result.Run, len(variants))
 	for i := 0; i < pool; i++ {
 		for v, sc := range variants {
-			res, err := runner.Run(context.Background(), sc, runner.Options{Repeats: 1})
+			res, err := runner.Run(t.Context(), sc, runner.Options{Repeats: 1})
 			require.NoError(t, err)
 			runs[v] = append(runs[v], res.Cases[0].Runs[0])
 		}

@@ -70,7 +70,7 @@ func prefill(b *testing.B, e *env, url string, bodies []string) {
 func consume(b *testing.B, client SQSAPI, cfg Config, tasks int, wantAcked int64) {
 	svc, err := New(client, cfg)
 	require.NoError(b, err)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(b.Context())
 	done := make(chan error, 1)
 	b.ReportAllocs()
 	cpu0 := cpuTime()

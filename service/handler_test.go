@@ -38,11 +38,11 @@ func TestDistributions(t *testing.T) {
 
 func TestDownloadHandler(t *testing.T) {
 	h := NewDownloadHandler(DownloadConfig{CPU: time.Millisecond, IOWait: Constant(time.Millisecond), Alloc: 10_000, PayloadSize: 4096})
-	require.NoError(t, h.Handle(context.Background(), Task{TaskID: "t", JobID: "j", Size: 100}))
+	require.NoError(t, h.Handle(t.Context(), Task{TaskID: "t", JobID: "j", Size: 100}))
 
 	// A long I/O wait ends with the context.
 	slow := NewDownloadHandler(DownloadConfig{IOWait: Constant(time.Hour)})
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	assert.ErrorIs(t, slow.Handle(ctx, Task{TaskID: "t", JobID: "j"}), context.Canceled)
 
@@ -61,7 +61,7 @@ func TestDownloadHandlerSamplesAreReproducible(t *testing.T) {
 	h := NewDownloadHandler(DownloadConfig{IOWait: dist, Seed: 42})
 	for range 2 {
 		for _, id := range []string{"a", "b", "c"} {
-			require.NoError(t, h.Handle(context.Background(), Task{TaskID: id, JobID: "j"}))
+			require.NoError(t, h.Handle(t.Context(), Task{TaskID: id, JobID: "j"}))
 		}
 	}
 	assert.Equal(t, waits[:3], waits[3:])
@@ -84,7 +84,7 @@ func TestHandlerRegistry(t *testing.T) {
 		require.True(t, ok, name)
 		h, err := f(DownloadConfig{})
 		require.NoError(t, err)
-		require.NoError(t, h.Handle(context.Background(), Task{TaskID: "t", JobID: "j"}))
+		require.NoError(t, h.Handle(t.Context(), Task{TaskID: "t", JobID: "j"}))
 	}
 	download, _ := LookupHandler("download")
 	_, err := download(DownloadConfig{CPU: -time.Second})

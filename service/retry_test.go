@@ -39,7 +39,7 @@ func TestBackoffGrowsWithJitterAndCap(t *testing.T) {
 
 func TestRetryStopsOnSuccessPermanentErrorOrContext(t *testing.T) {
 	calls := 0
-	err := retry(context.Background(), nil, func(context.Context) error {
+	err := retry(t.Context(), nil, func(context.Context) error {
 		calls++
 		if calls < 3 {
 			return throttled()
@@ -51,7 +51,7 @@ func TestRetryStopsOnSuccessPermanentErrorOrContext(t *testing.T) {
 
 	calls = 0
 	var seen []error
-	err = retry(context.Background(), func(err error) { seen = append(seen, err) }, func(context.Context) error {
+	err = retry(t.Context(), func(err error) { seen = append(seen, err) }, func(context.Context) error {
 		calls++
 		return &types.QueueDoesNotExist{}
 	})
@@ -59,7 +59,7 @@ func TestRetryStopsOnSuccessPermanentErrorOrContext(t *testing.T) {
 	assert.Equal(t, 1, calls, "a permanent error is not retried")
 	assert.Len(t, seen, 1)
 
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	calls = 0
 	err = retry(ctx, nil, func(context.Context) error {
 		calls++

@@ -585,8 +585,8 @@ func TestKillBeforeAndAfterRun(t *testing.T) {
 	svc, err := New(e.client, e.config(Config{}))
 	require.NoError(t, err)
 	svc.Kill()
-	assert.ErrorIs(t, svc.Run(context.Background()), ErrKilled)
-	assert.Error(t, svc.Run(context.Background()), "Run runs once")
+	assert.ErrorIs(t, svc.Run(t.Context()), ErrKilled)
+	assert.Error(t, svc.Run(t.Context()), "Run runs once")
 	svc.Kill()
 }
 

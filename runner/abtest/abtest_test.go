@@ -35,7 +35,7 @@ func TestRunFlagsARegressionInTheWorkingTree(t *testing.T) {
 	opts := options(repo, out)
 	opts.Stdout = &progress
 
-	res, err := Run(context.Background(), opts)
+	res, err := Run(t.Context(), opts)
 	require.NoError(t, err)
 	assert.Equal(t, 1, repo.Worktrees(), "temporary worktree left behind")
 
@@ -92,7 +92,7 @@ func TestRunFlagsARegressionInTheWorkingTree(t *testing.T) {
 func TestRunSameCodeIsNotARegression(t *testing.T) {
 	repo := abtesttest.NewRepo(t, "100e-6")
 	repo.Write("scenarios/fake.yaml", "name: fake\n# impossible threshold: exits 1, still measured\n")
-	res, err := Run(context.Background(), options(repo, ""))
+	res, err := Run(t.Context(), options(repo, ""))
 	require.NoError(t, err)
 	assert.Equal(t, 1, repo.Worktrees(), "temporary worktree left behind")
 	assert.False(t, res.Regressed())
@@ -107,7 +107,7 @@ func TestRunTooFewRoundsWarns(t *testing.T) {
 	repo.SetCost("300e-6")
 	opts := options(repo, "")
 	opts.Rounds = 2
-	res, err := Run(context.Background(), opts)
+	res, err := Run(t.Context(), opts)
 	require.NoError(t, err)
 	assert.False(t, res.Regressed(), "two rounds cannot be significant; it must warn instead")
 	found := false
@@ -127,7 +127,7 @@ func TestRunErrorsCleanUp(t *testing.T) {
 	t.Run("unknown revision", func(t *testing.T) {
 		opts := options(repo, "")
 		opts.Against = "no-such-branch"
-		_, err := Run(context.Background(), opts)
+		_, err := Run(t.Context(), opts)
 		require.Error(t, err)
 		assert.True(t, errors.Is(err, ErrOptions))
 		assert.Contains(t, err.Error(), `revision "no-such-branch" is not a commit`)
@@ -144,7 +144,7 @@ func TestRunErrorsCleanUp(t *testing.T) {
 		} {
 			opts := options(repo, "")
 			mutate(&opts)
-			_, err := Run(context.Background(), opts)
+			_, err := Run(t.Context(), opts)
 			require.Error(t, err)
 			assert.True(t, errors.Is(err, ErrOptions), err.Error())
 		}
@@ -154,7 +154,7 @@ func TestRunErrorsCleanUp(t *testing.T) {
 		repo.Write("runner/cmd/runner/main.go", "package main\n\nfunc main() { undefined() }\n")
 		repo.Commit("broken")
 		repo.SetCost("100e-6") // the working tree builds again
-		_, err := Run(context.Background(), options(repo, ""))
+		_, err := Run(t.Context(), options(repo, ""))
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "building the runner of side A (HEAD")
 		assert.Contains(t, err.Error(), "undefined")
@@ -165,7 +165,7 @@ func TestRunErrorsCleanUp(t *testing.T) {
 
 	t.Run("a run fails", func(t *testing.T) {
 		repo.Write("scenarios/fake.yaml", "name: fake\nexplode: true\n")
-		_, err := Run(context.Background(), options(repo, ""))
+		_, err := Run(t.Context(), options(repo, ""))
 		require.Error(t, err)
 		assert.Contains(t, err.Error(), "round 1 of side A")
 		assert.Contains(t, err.Error(), "the backend did not start: boom")
@@ -174,7 +174,7 @@ func TestRunErrorsCleanUp(t *testing.T) {
 
 	t.Run("cancelled", func(t *testing.T) {
 		repo.Write("scenarios/fake.yaml", "name: fake\n")
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		_, err := Run(ctx, options(repo, ""))
 		require.Error(t, err)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"path/filepath"
 	"testing"
 
@@ -17,7 +16,7 @@ func runCompare(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	st := &State{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
-	err := Run(context.Background(), st, append([]string{"compare"}, args...))
+	err := Run(t.Context(), st, append([]string{"compare"}, args...))
 	return stdout.String(), stderr.String(), err
 }
 

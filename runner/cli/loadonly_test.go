@@ -41,7 +41,7 @@ func TestLoadOnlyFlagsAreCheckedBeforeAnythingRuns(t *testing.T) {
 // service started here on queues made here: throughput passes, and the
 // loss threshold fails as not measured instead of passing by default.
 func TestLoadOnlyCommandJudgesByQueues(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := sqsemu.NewServer()
 	defer srv.Close()
 	client := srv.Client()

@@ -28,7 +28,7 @@ func monitorState() (*State, *bytes.Buffer, *bytes.Buffer) {
 func TestMonitorOnceAgainstEmbeddedSQS(t *testing.T) {
 	srv := sqsemu.NewServer()
 	defer srv.Close()
-	ctx := context.Background()
+	ctx := t.Context()
 	client := srv.Client()
 	jobs, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("export-jobs")})
 	require.NoError(t, err)
@@ -73,9 +73,9 @@ func TestMonitorOnceAgainstEmbeddedSQS(t *testing.T) {
 func TestMonitorRunsUntilCancelled(t *testing.T) {
 	srv := sqsemu.NewServer()
 	defer srv.Close()
-	_, err := srv.Client().CreateQueue(context.Background(), &sqs.CreateQueueInput{QueueName: aws.String("jobs")})
+	_, err := srv.Client().CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String("jobs")})
 	require.NoError(t, err)
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	var out syncbuf.Buffer
 	st := &State{Stdout: &out, Stderr: &out, Getenv: func(string) string { return "" }}
 	done := make(chan error, 1)
@@ -91,7 +91,7 @@ func TestMonitorUnreachableEndpointIsAnEnvironmentFailure(t *testing.T) {
 	url := srv.URL
 	srv.Close() // nothing listens there any more
 	st, out, _ := monitorState()
-	err := Run(context.Background(), st, []string{"monitor", "-endpoint", url, "-once"})
+	err := Run(t.Context(), st, []string{"monitor", "-endpoint", url, "-once"})
 	assert.Equal(t, exitcode.Environment, exitcode.Of(err))
 	assert.ErrorContains(t, err, "listing queues")
 	assert.Contains(t, out.String(), "error: listing queues")
@@ -105,7 +105,7 @@ func TestMonitorUsageErrors(t *testing.T) {
 		{"monitor", "-backlog", "10", "-backlog-red", "5"},
 	} {
 		st, _, _ := monitorState()
-		err := Run(context.Background(), st, args)
+		err := Run(t.Context(), st, args)
 		assert.Equal(t, exitcode.Usage, exitcode.Of(err), "%v", args)
 	}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/scenario"
 	"github.com/sqsperf/sqsperf/runner/sqsbackend"
+	"github.com/sqsperf/sqsperf/runner/sqsbackend/backendkind"
 	"github.com/sqsperf/sqsperf/runner/verdict"
 )
 
@@ -54,7 +55,7 @@ func (f *runFlags) register(fs *flag.FlagSet) {
 	fs.StringVar(&f.out, "out", "reports", "output `DIR` for reports (reports/<scenario>/...)")
 	fs.IntVar(&f.repeats, "repeats", 0, "repeat each case `N` times (0: as the scenario says)")
 	fs.Float64Var(&f.size, "size", 1, "scale every count in the scenario by `FACTOR` (0.1 for a quick check, 10 for a nightly run)")
-	fs.StringVar(&f.backend, "backend", "", "SQS backend `KIND`: embedded, localstack or endpoint (default: as the scenario says)")
+	fs.StringVar(&f.backend, "backend", "", "SQS backend `KIND`: "+backendkind.List()+" (default: as the scenario says)")
 	fs.StringVar(&f.endpoint, "endpoint", "", "SQS endpoint `URL` for -backend endpoint (default: the AWS SDK's chain, e.g. AWS_ENDPOINT_URL_SQS)")
 	fs.StringVar(&f.baselines, "baselines", "baselines", "`DIR` of stored baselines")
 	fs.BoolVar(&f.noBaseline, "no-baseline", false, "do not compare with stored baselines")
@@ -112,7 +113,7 @@ func (f *runFlags) check(fs *flag.FlagSet) error {
 	return nil
 }
 
-var backendKinds = []string{sqsbackend.Embedded, sqsbackend.LocalStack, sqsbackend.Endpoint}
+var backendKinds = backendkind.Names()
 
 // parseSize reads a -size factor given as text (compare passes it on to
 // the runs it starts, so it checks it first).

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -17,7 +16,7 @@ func runCLI(t *testing.T, env map[string]string, args ...string) (string, string
 	t.Helper()
 	var stdout, stderr bytes.Buffer
 	st := &State{Stdout: &stdout, Stderr: &stderr, Getenv: func(k string) string { return env[k] }}
-	err := Run(context.Background(), st, args)
+	err := Run(t.Context(), st, args)
 	return stdout.String(), stderr.String(), err
 }
 

@@ -22,7 +22,7 @@ import (
 func TestSQSServeCreatesQueuesAndStopsOnCancel(t *testing.T) {
 	var stdout, stderr syncbuf.Buffer
 	st := &State{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	done := make(chan error, 1)
 	go func() {
@@ -64,7 +64,7 @@ func TestSQSServeRefusesRemoteBind(t *testing.T) {
 	for _, addr := range []string{"0.0.0.0:9324", ":9324", "192.0.2.1:9324", "example.com:9324"} {
 		var stdout, stderr bytes.Buffer
 		st := &State{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
-		err := Run(context.Background(), st, []string{"sqs", "serve", "-addr", addr})
+		err := Run(t.Context(), st, []string{"sqs", "serve", "-addr", addr})
 		require.Error(t, err, addr)
 		assert.Equal(t, exitcode.Usage, exitcode.Of(err), addr)
 		assert.Contains(t, err.Error(), "-allow-remote", addr)
@@ -84,7 +84,7 @@ func TestSQSServeUsageErrors(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
 			st := &State{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
-			err := Run(context.Background(), st, args)
+			err := Run(t.Context(), st, args)
 			require.Error(t, err)
 			assert.Equal(t, exitcode.Usage, exitcode.Of(err), err.Error())
 		})
@@ -96,7 +96,7 @@ func TestSQSServePortInUseIsEnvironmentError(t *testing.T) {
 	defer srv.Close()
 	var stdout, stderr bytes.Buffer
 	st := &State{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
-	err := Run(context.Background(), st, []string{"sqs", "serve", "-addr", strings.TrimPrefix(srv.URL, "http://")})
+	err := Run(t.Context(), st, []string{"sqs", "serve", "-addr", strings.TrimPrefix(srv.URL, "http://")})
 	require.Error(t, err)
 	assert.Equal(t, exitcode.Environment, exitcode.Of(err))
 	assert.Contains(t, err.Error(), "another process uses that port")

@@ -18,7 +18,7 @@ func runValidate(t *testing.T, args ...string) (stdout, stderr string, err error
 	t.Helper()
 	var out, errOut bytes.Buffer
 	st := &State{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}
-	err = Run(context.Background(), st, append([]string{"validate"}, args...))
+	err = Run(t.Context(), st, append([]string{"validate"}, args...))
 	return out.String(), errOut.String(), err
 }
 
@@ -77,7 +77,7 @@ func TestValidateUsage(t *testing.T) {
 func TestValidateStopsWhenCancelled(t *testing.T) {
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "a.yaml"), []byte("name: a\n"), 0o644))
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
 	var out, errOut bytes.Buffer
 	err := Run(ctx, &State{Stdout: &out, Stderr: &errOut, Getenv: func(string) string { return "" }}, []string{"validate", dir})

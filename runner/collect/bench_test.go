@@ -45,7 +45,7 @@ func BenchmarkMemory(b *testing.B) {
 		for _, perJob := range []int{1, 10} {
 			b.Run(fmt.Sprintf("tasks=%d/tasks_per_job=%d", tasks, perJob), func(b *testing.B) {
 				var per100k float64
-				for range b.N {
+				for b.Loop() {
 					before := liveHeap()
 					c := fill(tasks, perJob)
 					after := liveHeap()

@@ -1,7 +1,6 @@
 package diagnose
 
 import (
-	"context"
 	"runtime"
 	"runtime/debug"
 	"strings"
@@ -148,7 +147,7 @@ func logFindings(t *testing.T, fs []result.Finding, m map[string]float64) {
 
 func TestProvokedScheduler(t *testing.T) {
 	procs := runtime.GOMAXPROCS(0)
-	p := probe.Start(context.Background(), probe.Config{})
+	p := probe.Start(t.Context(), probe.Config{})
 	m, c := poolRun{workers: 16 * procs, queue: 10000, tasks: 100 * procs, task: func() { spin(4) }}.measure(t)
 	m = withProbe(m, p.Stop())
 	fs := Diagnose(m, nil, c)
@@ -173,7 +172,7 @@ func TestProvokedGC(t *testing.T) {
 	for range 200000 {
 		live = &node{next: live}
 	}
-	p := probe.Start(context.Background(), probe.Config{})
+	p := probe.Start(t.Context(), probe.Config{})
 	m, c := poolRun{workers: runtime.GOMAXPROCS(0), queue: 1000, tasks: 400, task: func() {
 		var garbage []*[64]byte
 		for i := range 2000 {
@@ -193,7 +192,7 @@ func TestProvokedGC(t *testing.T) {
 }
 
 func TestProvokedLeak(t *testing.T) {
-	p := probe.Start(context.Background(), probe.Config{})
+	p := probe.Start(t.Context(), probe.Config{})
 	stuck := make(chan struct{})
 	var parked sync.WaitGroup
 	defer func() { close(stuck); parked.Wait() }() // goleak must see them gone
@@ -219,7 +218,7 @@ func TestProvokedLeak(t *testing.T) {
 }
 
 func TestProvokedBackpressure(t *testing.T) {
-	p := probe.Start(context.Background(), probe.Config{})
+	p := probe.Start(t.Context(), probe.Config{})
 	// Two workers, a long internal queue, fed all at once.
 	m, c := poolRun{workers: 2, queue: 1000, tasks: 200, task: func() { time.Sleep(5 * time.Millisecond) }}.measure(t)
 	m = withProbe(m, p.Stop())
@@ -229,7 +228,7 @@ func TestProvokedBackpressure(t *testing.T) {
 }
 
 func TestProvokedIO(t *testing.T) {
-	p := probe.Start(context.Background(), probe.Config{})
+	p := probe.Start(t.Context(), probe.Config{})
 	// Eight workers waiting on a slow "downstream", offered less than they
 	// can take: nothing queues, the CPU idles.
 	m, c := poolRun{workers: 8, queue: 8, tasks: 250, spacing: 3 * time.Millisecond, task: func() { time.Sleep(10 * time.Millisecond) }}.measure(t)
@@ -243,7 +242,7 @@ func TestProvokedIO(t *testing.T) {
 func TestProvokedNone(t *testing.T) {
 	// One CPU-bound worker on a machine with more Ps, offered less than it
 	// can do, allocating little, in three batches with a stable heap.
-	p := probe.Start(context.Background(), probe.Config{})
+	p := probe.Start(t.Context(), probe.Config{})
 	run := poolRun{workers: 1, queue: 1, tasks: 80, spacing: 4 * time.Millisecond, task: func() { spin(1) }}
 	var m map[string]float64
 	var c Context

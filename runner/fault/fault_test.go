@@ -90,7 +90,7 @@ func TestTimeoutHangsThenFailsAsTimeout(t *testing.T) {
 func TestTimeoutHonoursCancellation(t *testing.T) {
 	srv, _ := countingServer(t)
 	tr := New(srv.Client().Transport, Config{TimeoutRate: 1, Timeout: time.Hour})
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL, nil)
 	go cancel()
 	_, err := tr.RoundTrip(req)

@@ -26,7 +26,7 @@ func TestEndToEndThroughTheEmbeddedServer(t *testing.T) {
 	srv := sqsemu.NewServer()
 	defer srv.Close()
 	client := srv.Client()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
 
 	q, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("export-jobs")})
@@ -82,7 +82,7 @@ func BenchmarkSendToEmbeddedServer(b *testing.B) {
 	srv := sqsemu.NewServer()
 	defer srv.Close()
 	client := srv.Client()
-	ctx := context.Background()
+	ctx := b.Context()
 	q, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("bench-jobs")})
 	require.NoError(b, err)
 	b.ResetTimer()

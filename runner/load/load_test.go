@@ -141,7 +141,7 @@ func jobOf(t *testing.T, body string) service.ExportJob {
 func TestIDsAndBodies(t *testing.T) {
 	sqsFake, rec := &fakeSQS{}, newRecorder()
 	p := Plan{Jobs: 3, TasksPerJob: 2, Payload: 100, JobIDPrefix: "x-", Seed: 1}
-	st, err := run(context.Background(), sqsFake, "q", p, rec, Hooks{}, newFakeClock())
+	st, err := run(t.Context(), sqsFake, "q", p, rec, Hooks{}, newFakeClock())
 	require.NoError(t, err)
 	assert.Equal(t, Stats{Planned: 3, JobsSent: 3, TasksSent: 6, Calls: st.Calls, Batches: 1}, st)
 
@@ -163,12 +163,12 @@ func TestIDsAndBodies(t *testing.T) {
 
 	// The padding is reproducible from the seed, and only from it.
 	again := &fakeSQS{}
-	_, err = run(context.Background(), again, "q", p, newRecorder(), Hooks{}, newFakeClock())
+	_, err = run(t.Context(), again, "q", p, newRecorder(), Hooks{}, newFakeClock())
 	require.NoError(t, err)
 	assert.Equal(t, jobs[0].Payload, jobOf(t, again.callBodies()[0][0]).Payload)
 	other := &fakeSQS{}
 	p.Seed = 2
-	_, err = run(context.Background(), other, "q", p, newRecorder(), Hooks{}, newFakeClock())
+	_, err = run(t.Context(), other, "q", p, newRecorder(), Hooks{}, newFakeClock())
 	require.NoError(t, err)
 	assert.NotEqual(t, jobs[0].Payload, jobOf(t, other.callBodies()[0][0]).Payload)
 }
@@ -185,7 +185,7 @@ func TestPartialBatchFailureIsRetried(t *testing.T) {
 		return out, nil
 	}}
 	p := Plan{Jobs: 1, TasksPerJob: 3}
-	st, err := run(context.Background(), sqsFake, "q", p, rec, Hooks{}, clk)
+	st, err := run(t.Context(), sqsFake, "q", p, rec, Hooks{}, clk)
 	require.NoError(t, err)
 	rec.once(t, "", 1)
 	assert.Equal(t, 2, st.Calls)
@@ -210,7 +210,7 @@ func TestSenderFaultIsNotRetried(t *testing.T) {
 		}
 		return out, nil
 	}}
-	st, err := run(context.Background(), sqsFake, "q", Plan{Jobs: 3, TasksPerJob: 1}, rec, Hooks{}, newFakeClock())
+	st, err := run(t.Context(), sqsFake, "q", Plan{Jobs: 3, TasksPerJob: 1}, rec, Hooks{}, newFakeClock())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "1 of 3 jobs could not be sent")
 	assert.Contains(t, err.Error(), "InvalidMessageContents")
@@ -228,7 +228,7 @@ func TestCallErrorsAreRetriedThenGivenUp(t *testing.T) {
 	sqsFake := &fakeSQS{respond: func(int, *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
 		return nil, errors.New("connection reset by peer")
 	}}
-	st, err := run(context.Background(), sqsFake, "q", Plan{Jobs: 2, TasksPerJob: 1}, newRecorder(), Hooks{}, clk)
+	st, err := run(t.Context(), sqsFake, "q", Plan{Jobs: 2, TasksPerJob: 1}, newRecorder(), Hooks{}, clk)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "2 of 2 jobs could not be sent after 8 attempts")
 	assert.Contains(t, err.Error(), "connection reset by peer")
@@ -259,7 +259,7 @@ func TestTransientErrorsThenSuccess(t *testing.T) {
 		}
 		return acceptAll(in), nil
 	}}
-	st, err := run(context.Background(), sqsFake, "q", Plan{Jobs: 1, TasksPerJob: 4}, rec, Hooks{}, newFakeClock())
+	st, err := run(t.Context(), sqsFake, "q", Plan{Jobs: 1, TasksPerJob: 4}, rec, Hooks{}, newFakeClock())
 	require.NoError(t, err)
 	rec.once(t, "", 1)
 	assert.Equal(t, 3, st.Calls)
@@ -271,7 +271,7 @@ func TestPermanentErrorStopsTheLoad(t *testing.T) {
 	sqsFake := &fakeSQS{respond: func(int, *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
 		return nil, &types.QueueDoesNotExist{Message: aws.String("The specified queue does not exist.")}
 	}}
-	st, err := run(context.Background(), sqsFake, "http://sqs/q", Plan{Jobs: 200, TasksPerJob: 1, Senders: 4}, newRecorder(), Hooks{}, clk)
+	st, err := run(t.Context(), sqsFake, "http://sqs/q", Plan{Jobs: 200, TasksPerJob: 1, Senders: 4}, newRecorder(), Hooks{}, clk)
 	require.Error(t, err)
 	var missing *types.QueueDoesNotExist
 	assert.ErrorAs(t, err, &missing)
@@ -289,7 +289,7 @@ func TestMalformedAnswerIsRetried(t *testing.T) {
 		}
 		return acceptAll(in), nil
 	}}
-	st, err := run(context.Background(), sqsFake, "q", Plan{Jobs: 1, TasksPerJob: 1}, rec, Hooks{}, newFakeClock())
+	st, err := run(t.Context(), sqsFake, "q", Plan{Jobs: 1, TasksPerJob: 1}, rec, Hooks{}, newFakeClock())
 	require.NoError(t, err)
 	rec.once(t, "", 1)
 	assert.Equal(t, 1, st.Resent)
@@ -331,7 +331,7 @@ func TestManyFailuresLoseNothing(t *testing.T) {
 	}}
 	rec := newRecorder()
 	var progress sync.Map
-	st, err := run(context.Background(), sqsFake, "q", Plan{Jobs: 500, TasksPerJob: 2, Senders: 8, Batches: 2}, rec,
+	st, err := run(t.Context(), sqsFake, "q", Plan{Jobs: 500, TasksPerJob: 2, Senders: 8, Batches: 2}, rec,
 		Hooks{Progress: func(n int) { progress.Store(n, true) }}, newFakeClock())
 	require.NoError(t, err)
 	rec.once(t, "", 500)
@@ -354,7 +354,7 @@ func TestConstantPacer(t *testing.T) {
 func TestRateIsPacedOnTheClock(t *testing.T) {
 	clk := newFakeClock()
 	rec := newRecorder()
-	_, err := run(context.Background(), &fakeSQS{}, "q", Plan{Jobs: 100, TasksPerJob: 1, Rate: 50, Senders: 4}, rec, Hooks{}, clk)
+	_, err := run(t.Context(), &fakeSQS{}, "q", Plan{Jobs: 100, TasksPerJob: 1, Rate: 50, Senders: 4}, rec, Hooks{}, clk)
 	require.NoError(t, err)
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
@@ -368,7 +368,7 @@ func TestRateIsPacedOnTheClock(t *testing.T) {
 func TestBatchesAreLimitedBySize(t *testing.T) {
 	sqsFake := &fakeSQS{}
 	p := Plan{Jobs: 9, TasksPerJob: 1, Payload: 100 * 1024}
-	_, err := run(context.Background(), sqsFake, "q", p, newRecorder(), Hooks{}, newFakeClock())
+	_, err := run(t.Context(), sqsFake, "q", p, newRecorder(), Hooks{}, newFakeClock())
 	require.NoError(t, err)
 	total := 0
 	for _, call := range sqsFake.callBodies() {
@@ -385,7 +385,7 @@ func TestBatchesAreLimitedBySize(t *testing.T) {
 
 func TestBatchesHoldAtMostTenEntries(t *testing.T) {
 	sqsFake := &fakeSQS{}
-	_, err := run(context.Background(), sqsFake, "q", Plan{Jobs: 305, TasksPerJob: 1}, newRecorder(), Hooks{}, newFakeClock())
+	_, err := run(t.Context(), sqsFake, "q", Plan{Jobs: 305, TasksPerJob: 1}, newRecorder(), Hooks{}, newFakeClock())
 	require.NoError(t, err)
 	total := 0
 	for _, call := range sqsFake.callBodies() {
@@ -415,7 +415,7 @@ func TestBatchesAndHooksInOrder(t *testing.T) {
 		BatchSent:   func(b int) { add(fmt.Sprint("sent ", b)) },
 	}
 	// One sender: the calls of a batch then come in a known order.
-	st, err := run(context.Background(), sqsFake, "q", Plan{Jobs: 7, TasksPerJob: 1, Batches: 3, BatchInterval: time.Second}, newRecorder(), h, clk)
+	st, err := run(t.Context(), sqsFake, "q", Plan{Jobs: 7, TasksPerJob: 1, Batches: 3, BatchInterval: time.Second}, newRecorder(), h, clk)
 	require.NoError(t, err)
 	assert.Equal(t, 3, st.Batches)
 
@@ -451,7 +451,7 @@ func TestBeforeBatchErrorStopsTheLoad(t *testing.T) {
 		}
 		return nil
 	}}
-	st, err := run(context.Background(), &fakeSQS{}, "q", Plan{Jobs: 6, TasksPerJob: 1, Batches: 2}, rec, h, newFakeClock())
+	st, err := run(t.Context(), &fakeSQS{}, "q", Plan{Jobs: 6, TasksPerJob: 1, Batches: 2}, rec, h, newFakeClock())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "before batch 1: service never drained")
 	assert.Contains(t, err.Error(), "3 of 6 jobs sent")
@@ -462,7 +462,7 @@ func TestBeforeBatchErrorStopsTheLoad(t *testing.T) {
 }
 
 func TestCancelledContextStopsAndAccounts(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	sqsFake := &fakeSQS{respond: func(call int, in *sqs.SendMessageBatchInput) (*sqs.SendMessageBatchOutput, error) {
 		if call == 3 {
@@ -483,7 +483,7 @@ func TestCancelledContextStopsAndAccounts(t *testing.T) {
 
 func TestPayloadLimit(t *testing.T) {
 	// Find the largest payload that fits: the error names it.
-	_, err := run(context.Background(), &fakeSQS{}, "q", Plan{Jobs: 10, TasksPerJob: 5, Payload: MaxMessageBytes}, newRecorder(), Hooks{}, newFakeClock())
+	_, err := run(t.Context(), &fakeSQS{}, "q", Plan{Jobs: 10, TasksPerJob: 5, Payload: MaxMessageBytes}, newRecorder(), Hooks{}, newFakeClock())
 	require.Error(t, err)
 	msg := err.Error()
 	assert.Contains(t, msg, "Payload 262144")
@@ -493,14 +493,14 @@ func TestPayloadLimit(t *testing.T) {
 	require.NoError(t, convErr)
 
 	sqsFake := &fakeSQS{}
-	_, err = run(context.Background(), sqsFake, "q", Plan{Jobs: 10, TasksPerJob: 5, Payload: allowed}, newRecorder(), Hooks{}, newFakeClock())
+	_, err = run(t.Context(), sqsFake, "q", Plan{Jobs: 10, TasksPerJob: 5, Payload: allowed}, newRecorder(), Hooks{}, newFakeClock())
 	require.NoError(t, err, "the advertised maximum must fit")
 	assert.Len(t, sqsFake.callBodies()[9], 1)
 	assert.Len(t, sqsFake.callBodies()[9][0], MaxMessageBytes, "the last (longest) job is exactly at the limit")
-	_, err = run(context.Background(), &fakeSQS{}, "q", Plan{Jobs: 10, TasksPerJob: 5, Payload: allowed + 1}, newRecorder(), Hooks{}, newFakeClock())
+	_, err = run(t.Context(), &fakeSQS{}, "q", Plan{Jobs: 10, TasksPerJob: 5, Payload: allowed + 1}, newRecorder(), Hooks{}, newFakeClock())
 	require.Error(t, err)
 
-	_, err = run(context.Background(), &fakeSQS{}, "q", Plan{Jobs: 1, TasksPerJob: 10000}, newRecorder(), Hooks{}, newFakeClock())
+	_, err = run(t.Context(), &fakeSQS{}, "q", Plan{Jobs: 1, TasksPerJob: 10000}, newRecorder(), Hooks{}, newFakeClock())
 	require.ErrorContains(t, err, "lower TasksPerJob")
 }
 
@@ -518,7 +518,7 @@ func TestPlanValidation(t *testing.T) {
 		{Plan{Jobs: 2, TasksPerJob: 1, BatchInterval: -time.Second}, "BatchInterval is -1s"},
 	} {
 		sqsFake := &fakeSQS{}
-		_, err := Run(context.Background(), sqsFake, "q", tc.plan, newRecorder(), Hooks{})
+		_, err := Run(t.Context(), sqsFake, "q", tc.plan, newRecorder(), Hooks{})
 		assert.ErrorContains(t, err, tc.want)
 		assert.Empty(t, sqsFake.callBodies(), "nothing is sent on an invalid plan")
 	}
@@ -528,7 +528,7 @@ func TestRealClockPaces(t *testing.T) {
 	// 21 jobs at 100/s: the last is due 200ms after the first. Only the
 	// lower bound is tight; the upper one only catches a stuck driver.
 	start := time.Now()
-	st, err := Run(context.Background(), &fakeSQS{}, "q", Plan{Jobs: 21, TasksPerJob: 1, Rate: 100, Senders: 2}, newRecorder(), Hooks{})
+	st, err := Run(t.Context(), &fakeSQS{}, "q", Plan{Jobs: 21, TasksPerJob: 1, Rate: 100, Senders: 2}, newRecorder(), Hooks{})
 	require.NoError(t, err)
 	assert.GreaterOrEqual(t, time.Since(start), 200*time.Millisecond)
 	assert.GreaterOrEqual(t, st.Elapsed, 200*time.Millisecond)

@@ -54,15 +54,15 @@ func init() {
 		{"failures", "task attempts that failed (injected or real)"},
 		{"crashes", "worker panics recovered and replaced"},
 	} {
-		def(Def{Name: c.name, Unit: Count, Better: NoDirection, Help: c.help})
+		def(Def{Name: c.name, Unit: Count, Better: NoDirection, Exact: true, Help: c.help})
 	}
 	// Load-only mode sees queues, not ids: its dead letters are the growth
 	// of the dead-letter queue's depth, which it reads but never consumes.
-	def(Def{Name: "dead_lettered.queue", Unit: Count, Better: LowerIsBetter,
+	def(Def{Name: "dead_lettered.queue", Unit: Count, Better: LowerIsBetter, Exact: true,
 		Help: "load-only mode: growth of the dead-letter queue's depth during the run (messages, not task ids; includes other load machines' dead letters)"})
-	def(Def{Name: "lost", Unit: Count, Better: LowerIsBetter, Tolerance: 0, Gate: true,
+	def(Def{Name: "lost", Unit: Count, Better: LowerIsBetter, Tolerance: 0, Gate: true, Exact: true,
 		Help: "tasks sent but neither processed nor dead-lettered (computed, never assumed)"})
-	def(Def{Name: "duplicates", Unit: Count, Better: LowerIsBetter, Tolerance: 0,
+	def(Def{Name: "duplicates", Unit: Count, Better: LowerIsBetter, Tolerance: 0, Exact: true,
 		Help: "extra successful processings of a task id already processed (at-least-once delivery)"})
 	def(Def{Name: "duplicates.ratio", Unit: Ratio, Better: LowerIsBetter,
 		Help: "duplicates / processed"})
@@ -72,9 +72,9 @@ func init() {
 	// Fault injection (issue: reliability): how much the scenario's faults
 	// actually hit, so a fault scenario that injected nothing cannot pass
 	// unnoticed.
-	def(Def{Name: "faults.injected", Unit: Count, Better: NoDirection,
+	def(Def{Name: "faults.injected", Unit: Count, Better: NoDirection, Exact: true,
 		Help: "SQS calls of the service that met an injected fault (throttle, 500, timeout, dropped answer, added latency)"})
-	def(Def{Name: "faults.calls", Unit: Count, Better: NoDirection,
+	def(Def{Name: "faults.calls", Unit: Count, Better: NoDirection, Exact: true,
 		Help: "SQS calls of the service that went through the fault injector"})
 
 	// Backend.

@@ -6,61 +6,28 @@
 package metric
 
 import (
-	"fmt"
 	"sort"
 	"strings"
 
 	"github.com/sqsperf/sqsperf/runner/internal/suggest"
+	"github.com/sqsperf/sqsperf/runner/units"
 )
 
 // Unit says how a metric's value is stored and how a threshold literal for
-// it must be written. Values are always stored in base units: seconds,
-// bytes, events per second, fractions (0..1), plain counts.
-type Unit int
+// it must be written. It is units.Unit: the units package defines units
+// once, with their names, literal forms and formatting, so that the
+// parser, the metric registry and the reports cannot disagree.
+type Unit = units.Unit
 
+// The units, as metric definitions name them.
 const (
-	Count    Unit = iota // a plain number of things: 0, 12
-	Duration             // seconds; written 10ms, 2s, 1.5m
-	Bytes                // bytes; written 64KiB, 10MB, 512B
-	Rate                 // per second; written 50/s, 3000/min
-	Ratio                // fraction 0..1; written 20% or 0.2
-	Number               // a dimensionless number, such as a scaling efficiency
+	Count    = units.Count         // a plain number of things: 0, 12
+	Duration = units.Duration      // seconds; written 10ms, 2s, 1.5m
+	Bytes    = units.Bytes         // bytes; written 64KiB, 10MB, 512B
+	Rate     = units.Rate          // per second; written 50/s, 3000/min
+	Ratio    = units.Ratio         // fraction 0..1; written 20% or 0.2
+	Number   = units.Dimensionless // a dimensionless number, such as a scaling efficiency
 )
-
-func (u Unit) String() string {
-	switch u {
-	case Count:
-		return "count"
-	case Duration:
-		return "duration"
-	case Bytes:
-		return "bytes"
-	case Rate:
-		return "rate"
-	case Ratio:
-		return "ratio"
-	case Number:
-		return "number"
-	}
-	return fmt.Sprintf("unit(%d)", int(u))
-}
-
-// Example returns how a literal of this unit is written, for error messages.
-func (u Unit) Example() string {
-	switch u {
-	case Duration:
-		return "a duration such as 50ms or 2s"
-	case Bytes:
-		return "a size such as 64KiB or 10MB"
-	case Rate:
-		return "a rate such as 50/s"
-	case Ratio:
-		return "a percentage such as 20% (or a fraction such as 0.2)"
-	case Count:
-		return "a whole number such as 0 or 10"
-	}
-	return "a number such as 0.8"
-}
 
 // Better says which direction of change is an improvement.
 type Better int
@@ -110,7 +77,15 @@ type Def struct {
 	Tolerance float64
 	// Gate is true for metrics judged against a baseline by default.
 	Gate bool
-	Help string
+	// Exact marks a tally established by message id (lost, duplicates,
+	// crashes, processed, ...): the same on any machine, never noise. A
+	// threshold on it must hold in every run, not on the median
+	// (threshold.EveryRun); against a baseline it must not rise at all
+	// when lower is better and no change is tolerated (verdict), and the
+	// benchmark format marks it "assume: exact". Only a Count that is not
+	// machine dependent can be exact (metric_test.go checks it).
+	Exact bool
+	Help  string
 }
 
 var registry = map[string]Def{}

@@ -3,6 +3,7 @@ package metric_test
 import (
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"testing"
 
@@ -121,6 +122,9 @@ func TestEveryDefIsValid(t *testing.T) {
 		if d.Kind == metric.Distribution && d.Unit != metric.Duration {
 			t.Errorf("%s: distributions are latencies; %v has no statistic formatting", d.Name, d.Unit)
 		}
+		if d.Exact && (d.Unit != metric.Count || d.MachineDependent || (d.Better != metric.NoDirection && d.Tolerance != 0)) {
+			t.Errorf("%s is Exact, but an exact tally is a Count, not machine dependent, and tolerates no change", d.Name)
+		}
 		if got, ok := metric.Lookup(d.Name); !ok || got != d {
 			t.Errorf("Lookup(%q) = %+v, %v; All() gave %+v", d.Name, got, ok, d)
 		}
@@ -173,5 +177,22 @@ func TestStringsAreKnown(t *testing.T) {
 		if b.String() != want {
 			t.Errorf("%d.String() = %q, want %q", int(b), b.String(), want)
 		}
+	}
+}
+
+// The exact tallies are what the threshold judge and the verdict took for
+// exact before Def.Exact made it explicit: changing the list changes how
+// thresholds and baselines judge these metrics.
+func TestExactTallies(t *testing.T) {
+	var got []string
+	for _, d := range metric.All() {
+		if d.Exact {
+			got = append(got, d.Name)
+		}
+	}
+	want := []string{"crashes", "dead_lettered", "dead_lettered.queue", "duplicates", "failures", "faults.calls", "faults.injected",
+		"harness.sqs.alloc_per_message", "invalid", "jobs.sent", "lost", "overflowed", "processed", "retried", "sent"}
+	if !slices.Equal(got, want) {
+		t.Errorf("exact metrics = %v, want %v", got, want)
 	}
 }

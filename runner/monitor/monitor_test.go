@@ -185,7 +185,7 @@ func TestSampleListsAllQueuesAndComputesRates(t *testing.T) {
 	clock := &stepClock{t: time.Unix(100, 0)}
 	m := New(&bytes.Buffer{}, f, nil, Options{Now: clock.now})
 
-	s1 := m.Sample(context.Background())
+	s1 := m.Sample(t.Context())
 	require.Empty(t, s1.Err)
 	require.Len(t, s1.Queues, 3, "all pages followed")
 	assert.Equal(t, []string{"a", "b", "c"}, []string{s1.Queues[0].Name, s1.Queues[1].Name, s1.Queues[2].Name})
@@ -194,7 +194,7 @@ func TestSampleListsAllQueuesAndComputesRates(t *testing.T) {
 	f.set("http://h/000/a", probe.Depth{Visible: 4, InFlight: 2})
 	f.set("http://h/000/d", probe.Depth{Visible: 1}) // created meanwhile
 	clock.t = clock.t.Add(2 * time.Second)
-	s2 := m.Sample(context.Background())
+	s2 := m.Sample(t.Context())
 	require.Len(t, s2.Queues, 4, "new queues appear")
 	a := s2.Queues[0]
 	assert.True(t, a.HasRate)
@@ -206,7 +206,7 @@ func TestSampleListsAllQueuesAndComputesRates(t *testing.T) {
 func TestSampleFixedQueuesWithErrors(t *testing.T) {
 	f := newFake(map[string]probe.Depth{"u1": {Visible: 1}})
 	m := New(&bytes.Buffer{}, f, map[string]string{"one": "u1", "missing": "u2"}, Options{})
-	s := m.Sample(context.Background())
+	s := m.Sample(t.Context())
 	require.Len(t, s.Queues, 2)
 	assert.Equal(t, "missing", s.Queues[0].Name)
 	assert.Contains(t, s.Queues[0].Err, "QueueDoesNotExist")
@@ -215,7 +215,7 @@ func TestSampleFixedQueuesWithErrors(t *testing.T) {
 
 	f.listErr = errors.New("connection refused")
 	all := New(&bytes.Buffer{}, f, nil, Options{})
-	s = all.Sample(context.Background())
+	s = all.Sample(t.Context())
 	assert.Equal(t, "listing queues: connection refused", s.Err)
 	var buf bytes.Buffer
 	require.NoError(t, New(&buf, f, nil, Options{}).Render(s))
@@ -225,7 +225,7 @@ func TestSampleFixedQueuesWithErrors(t *testing.T) {
 func TestNamesFilterTheListingAndShowMissingOnes(t *testing.T) {
 	f := newFake(map[string]probe.Depth{"http://h/000/run1-jobs": {Visible: 2}, "http://h/000/run1-tasks": {}, "http://h/000/other": {}})
 	m := New(&bytes.Buffer{}, f, nil, Options{Names: []string{"run1-jobs", "run1-dlq"}, Prefix: "run1-"})
-	s := m.Sample(context.Background())
+	s := m.Sample(t.Context())
 	require.Len(t, s.Queues, 2)
 	assert.Equal(t, "run1-dlq", s.Queues[0].Name)
 	assert.Equal(t, "queue not found (yet)", s.Queues[0].Err)
@@ -236,7 +236,7 @@ func TestRunRefreshesUntilCancelled(t *testing.T) {
 	f := newFake(map[string]probe.Depth{"u1": {Visible: 3}})
 	var buf syncbuf.Buffer
 	m := New(&buf, f, map[string]string{"jobs": "u1"}, Options{Interval: 5 * time.Millisecond})
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
 	go func() { done <- m.Run(ctx) }()
 	require.Eventually(t, func() bool { return strings.Count(buf.String(), "jobs visible=3") >= 3 }, 20*time.Second, 5*time.Millisecond)

@@ -3,7 +3,6 @@
 package probe
 
 import (
-	"context"
 	"crypto/sha256"
 	"runtime"
 	"sort"
@@ -56,7 +55,7 @@ func BenchmarkProbeOverhead(b *testing.B) {
 	measure := func(probed bool) (wall, cpu float64) {
 		var p *Probe
 		if probed {
-			p = Start(context.Background(), benchConfig)
+			p = Start(b.Context(), benchConfig)
 		}
 		cpu0 := processCPU(b)
 		start := time.Now()
@@ -70,8 +69,7 @@ func BenchmarkProbeOverhead(b *testing.B) {
 		}
 		return wall, cpu
 	}
-	b.ResetTimer()
-	for i := range b.N {
+	for i := 0; b.Loop(); i++ {
 		var offWall, offCPU, onWall, onCPU float64
 		if i%2 == 0 {
 			offWall, offCPU = measure(false)
@@ -133,12 +131,12 @@ func BenchmarkIdleCost(b *testing.B) {
 	}
 	probeWith := func(cfg Config) func(<-chan struct{}) {
 		return func(stop <-chan struct{}) {
-			p := Start(context.Background(), cfg)
+			p := Start(b.Context(), cfg)
 			<-stop
 			p.Stop()
 		}
 	}
-	for range b.N {
+	for b.Loop() {
 		b.ReportMetric(cost(probeWith(Config{})), "cpu-ms/s-probe")
 		b.ReportMetric(cost(probeWith(Config{TickInterval: time.Hour})), "cpu-ms/s-no-tick")
 		b.ReportMetric(cost(func(stop <-chan struct{}) {

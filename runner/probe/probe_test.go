@@ -35,7 +35,7 @@ var probeMetricNames = []string{
 
 func TestStopReportsEveryRegisteredProbeMetric(t *testing.T) {
 	api := &scriptedQueue{depths: []Depth{{Visible: 5}, {Visible: 3, InFlight: 1}, {Visible: 0}}}
-	p := Start(context.Background(), Config{
+	p := Start(t.Context(), Config{
 		Interval: 5 * time.Millisecond, TickInterval: time.Millisecond, QueueInterval: 5 * time.Millisecond,
 		Queues: map[string]string{"work": "http://q/work"}, SQS: api,
 	})
@@ -90,7 +90,7 @@ func TestStopReportsEveryRegisteredProbeMetric(t *testing.T) {
 // the slope of the post-GC live heap: the post-GC baseline is exact, not
 // a sample of a sawtooth.
 func TestMarkBatchSlopeMeasuresRetainedBytes(t *testing.T) {
-	p := Start(context.Background(), Config{})
+	p := Start(t.Context(), Config{})
 	const perBatch = 4 << 20
 	var kept [][]byte
 	for b := 1; b <= 4; b++ {
@@ -112,7 +112,7 @@ func TestMarkBatchSlopeMeasuresRetainedBytes(t *testing.T) {
 }
 
 func TestStopWithoutBatchesOmitsSlopes(t *testing.T) {
-	sum := Start(context.Background(), Config{}).Stop()
+	sum := Start(t.Context(), Config{}).Stop()
 	assert.NotContains(t, sum.Metrics, "heap.live.slope")
 	assert.NotContains(t, sum.Metrics, "heap.live.growth")
 	assert.NotContains(t, sum.Metrics, "queue.depth.max", "no queues, no queue metrics")
@@ -120,7 +120,7 @@ func TestStopWithoutBatchesOmitsSlopes(t *testing.T) {
 }
 
 func TestCancelledContextStopsProbe(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
+	ctx, cancel := context.WithCancel(t.Context())
 	p := Start(ctx, Config{})
 	cancel()
 	sum := p.Stop()
@@ -133,7 +133,7 @@ func TestTickLagSeesCPUStarvation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spins the CPU")
 	}
-	p := Start(context.Background(), Config{TickInterval: 5 * time.Millisecond})
+	p := Start(t.Context(), Config{TickInterval: 5 * time.Millisecond})
 	stop := make(chan struct{})
 	var wg sync.WaitGroup
 	for range 8 * runtime.GOMAXPROCS(0) {
@@ -247,7 +247,7 @@ func TestQueueSamplerDrainRate(t *testing.T) {
 	}, start)
 	q.now = func() time.Time { return clock }
 	for range 6 {
-		q.sample(context.Background())
+		q.sample(t.Context())
 		clock = clock.Add(2 * time.Second)
 	}
 	sum := Summary{Metrics: map[string]float64{}}
@@ -269,10 +269,10 @@ func TestQueueSamplerReportsErrorsAndBadValues(t *testing.T) {
 	api := &failingQueue{}
 	q := newQueueSampler(Config{SQS: api, QueueInterval: time.Second, Queues: map[string]string{"work": "u"}}, time.Now())
 	for range 3 {
-		q.sample(context.Background())
+		q.sample(t.Context())
 	}
 	api.value = "lots"
-	q.sample(context.Background())
+	q.sample(t.Context())
 	sum := Summary{Metrics: map[string]float64{}}
 	q.summarize(&sum)
 	require.Len(t, sum.Errors, 2)

@@ -2,7 +2,6 @@ package profile
 
 import (
 	"bytes"
-	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -47,7 +46,7 @@ func processCPU(t *testing.T) time.Duration {
 
 func TestSessionWritesReadableProfilesAndTopFunctions(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "reports", "run")
-	s, err := Start(context.Background(), dir, Options{CPU: true, Heap: true, Trace: 10 * time.Second, Prefix: "r1-"})
+	s, err := Start(t.Context(), dir, Options{CPU: true, Heap: true, Trace: 10 * time.Second, Prefix: "r1-"})
 	require.NoError(t, err)
 	// CPU time, not wall time, decides how many samples land; spin until
 	// enough CPU has been spent even on a busy machine.
@@ -95,7 +94,7 @@ func kinds(ps []result.Profile) []string {
 
 func TestTraceWindowEndsByItself(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "trace.out")
-	tw, err := StartTrace(context.Background(), path, 50*time.Millisecond)
+	tw, err := StartTrace(t.Context(), path, 50*time.Millisecond)
 	require.NoError(t, err)
 	select {
 	case <-tw.Done():
@@ -107,7 +106,7 @@ func TestTraceWindowEndsByItself(t *testing.T) {
 	require.NoError(t, err)
 	assert.Positive(t, st.Size())
 
-	_, err = StartTrace(context.Background(), path, 0)
+	_, err = StartTrace(t.Context(), path, 0)
 	assert.ErrorContains(t, err, "window must be positive")
 }
 
@@ -121,7 +120,7 @@ func TestSecondProfileIsBusyNotAPanic(t *testing.T) {
 	_, err = os.Stat(filepath.Join(dir, "b.pprof"))
 	assert.True(t, os.IsNotExist(err), "no empty file left behind")
 
-	_, err = Start(context.Background(), dir, Options{CPU: true})
+	_, err = Start(t.Context(), dir, Options{CPU: true})
 	assert.ErrorIs(t, err, ErrBusy)
 	require.NoError(t, stop())
 	require.NoError(t, stop(), "stop is idempotent")
@@ -129,7 +128,7 @@ func TestSecondProfileIsBusyNotAPanic(t *testing.T) {
 
 func TestPrefixCannotEscapeTheDirectory(t *testing.T) {
 	for _, p := range []string{"../x", "a/b", `a\b`, ".."} {
-		_, err := Start(context.Background(), t.TempDir(), Options{CPU: true, Prefix: p})
+		_, err := Start(t.Context(), t.TempDir(), Options{CPU: true, Prefix: p})
 		assert.ErrorContains(t, err, "plain file-name prefix", p)
 	}
 }

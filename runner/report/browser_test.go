@@ -45,7 +45,7 @@ func requireChromium(t *testing.T) string {
 // the page is judged exactly as it would open offline.
 func runChromium(t *testing.T, browser string, args ...string) []byte {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	base := []string{
 		"--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

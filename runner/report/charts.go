@@ -8,6 +8,7 @@ import (
 
 	"github.com/montanaflynn/stats"
 
+	"github.com/sqsperf/sqsperf/runner/internal/sample"
 	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/result"
 )
@@ -172,7 +173,7 @@ func buildCharts(idPrefix string, run result.Run) []chart {
 			cols = append(cols, column{label: s.Name, t: t, v: v, markers: len(t) < fewSamples, step: p.group.step})
 		}
 		var note []string
-		if period, ok := median(every); ok && period > 0 {
+		if period, ok := sample.Median(every); ok && period > 0 {
 			note = append(note, fmt.Sprintf("sampled about every %s", formatValue(metric.Duration, roundPeriod(period))))
 		}
 		if samples > 0 && samples < tooFewToChart {

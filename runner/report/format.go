@@ -7,17 +7,18 @@ import (
 	"strings"
 
 	"github.com/sqsperf/sqsperf/runner/metric"
-	"github.com/sqsperf/sqsperf/runner/threshold"
+	"github.com/sqsperf/sqsperf/runner/units"
 )
 
 // formatValue renders a value in base units the way the scenario files
 // write it (12.3ms, 64KiB, 45.1/s, 12.5%), through the same function the
-// threshold verdicts use, so that a value reads the same everywhere.
+// threshold verdicts use (units.Format), so that a value reads the same
+// everywhere.
 func formatValue(u metric.Unit, v float64) string {
 	if math.IsNaN(v) || math.IsInf(v, 0) {
 		return strconv.FormatFloat(v, 'g', -1, 64)
 	}
-	return threshold.FormatValue(u, v)
+	return units.Format(u, v)
 }
 
 // formatKey formats the value of a flat metric key ("stage.process.p99"),

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sqsperf/sqsperf/runner/diagnose"
+	"github.com/sqsperf/sqsperf/runner/internal/sample"
 	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/result"
 )
@@ -261,7 +262,7 @@ func buildPage(s *result.Scenario) page {
 	// leaves out backend start, warm-up and shutdown, so it is much
 	// shorter than the wall time of a repeat, and it is what the charts'
 	// time axis and the rates cover: say so rather than call it run time.
-	if m, ok := median(windows); ok {
+	if m, ok := sample.Median(windows); ok {
 		v := formatValue(metric.Duration, m)
 		if len(windows) > 1 {
 			lo, hi := minMax(windows)
@@ -274,7 +275,7 @@ func buildPage(s *result.Scenario) page {
 	for _, c := range s.Cases {
 		starts = append(starts, c.Samples("backend.start")...)
 	}
-	if m, ok := median(starts); ok {
+	if m, ok := sample.Median(starts); ok {
 		p.Summary = append(p.Summary, keyValue{Key: "backend start", Value: formatValue(metric.Duration, m)})
 	}
 	if len(backends) > 0 {
@@ -406,7 +407,7 @@ func caseViewOf(c result.Case) caseView {
 		var vals [3]float64
 		found := false
 		for i, stat := range []string{"p50", "p95", "p99"} {
-			if m, ok := median(c.Samples(metric.Key(st, stat))); ok {
+			if m, ok := sample.Median(c.Samples(metric.Key(st, stat))); ok {
 				vals[i], found = m, true
 			}
 		}
@@ -482,7 +483,7 @@ func caseViewOf(c result.Case) caseView {
 	sort.Strings(sorted)
 	for _, k := range sorted {
 		samples := c.Samples(k)
-		m, _ := median(samples)
+		m, _ := sample.Median(samples)
 		lo, hi := minMax(samples)
 		help := ""
 		if d, _, ok := metric.Resolve(k); ok {
@@ -505,19 +506,6 @@ func caseViewOf(c result.Case) caseView {
 		}
 	}
 	return cv
-}
-
-func median(xs []float64) (float64, bool) {
-	if len(xs) == 0 {
-		return 0, false
-	}
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	n := len(s)
-	if n%2 == 1 {
-		return s[n/2], true
-	}
-	return (s[n/2-1] + s[n/2]) / 2, true
 }
 
 func minMax(xs []float64) (float64, float64) {

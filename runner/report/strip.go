@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/sqsperf/sqsperf/runner/internal/sample"
 	"github.com/sqsperf/sqsperf/runner/result"
 )
 
@@ -80,8 +81,8 @@ func stripOf(i int, c result.Comparison) stripView {
 		}
 		return out
 	}
-	bm, _ := median(finite(c.BaselineSamples))
-	cm, _ := median(finite(c.CurrentSamples))
+	bm, _ := sample.Median(finite(c.BaselineSamples))
+	cm, _ := sample.Median(finite(c.CurrentSamples))
 	cls := ""
 	switch c.Verdict {
 	case "regression":

@@ -17,8 +17,8 @@ import (
 
 	"github.com/sqsperf/sqsperf/runner/internal/suggest"
 	"github.com/sqsperf/sqsperf/runner/metric"
-	"github.com/sqsperf/sqsperf/runner/scenario/units"
 	"github.com/sqsperf/sqsperf/runner/threshold"
+	"github.com/sqsperf/sqsperf/runner/units"
 )
 
 // maxFileSize bounds what is read: a scenario is a page of YAML.

@@ -5,7 +5,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/sqsperf/sqsperf/runner/scenario/units"
+	"github.com/sqsperf/sqsperf/runner/sqsbackend/backendkind"
+	"github.com/sqsperf/sqsperf/runner/units"
 )
 
 // kind is how a field's value is written and decoded.
@@ -129,9 +130,8 @@ var rootFields = []*field{
 		),
 	),
 	object("sqs", "The SQS backend and queues.",
-		leaf("backend", kString, BackendEmbedded, func(s *Scenario) any { return &s.SQS.Backend },
-			"embedded: the in-process server; localstack: a LocalStack container (needs Docker); endpoint: any SQS endpoint (endpoint, or the AWS SDK's default chain when empty).",
-			withEnum(BackendEmbedded, BackendLocalStack, BackendEndpoint)),
+		leaf("backend", kString, backendkind.Default, func(s *Scenario) any { return &s.SQS.Backend },
+			backendkind.Doc(), withEnum(backendkind.Names()...)),
 		leaf("endpoint", kString, "", func(s *Scenario) any { return &s.SQS.Endpoint },
 			"URL of the SQS endpoint for backend endpoint, such as http://127.0.0.1:9324.",
 			matching(`^https?://[^\s]+$`, "an http:// or https:// URL")),

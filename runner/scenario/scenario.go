@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sqsperf/sqsperf/runner/sqsbackend/backendkind"
 	"github.com/sqsperf/sqsperf/runner/threshold"
 )
 
@@ -153,11 +154,12 @@ func (d Dist) Mean() time.Duration {
 	return d.Value
 }
 
-// Backends.
+// Backends: the kinds, their documentation and the list the field's
+// enum is made of are backendkind's.
 const (
-	BackendEmbedded   = "embedded"
-	BackendLocalStack = "localstack"
-	BackendEndpoint   = "endpoint"
+	BackendEmbedded   = backendkind.Embedded
+	BackendLocalStack = backendkind.LocalStack
+	BackendEndpoint   = backendkind.Endpoint
 )
 
 // SQS configures the queues and where they live.

@@ -23,14 +23,33 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/sqsperf/sqsperf/runner/exitcode"
+	"github.com/sqsperf/sqsperf/runner/sqsbackend/backendkind"
 )
 
-// Backend kinds.
+// Backend kinds; the list, with each kind's description, is
+// backendkind's, and each kind's file registers its opener (register).
 const (
-	Embedded   = "embedded"
-	LocalStack = "localstack"
-	Endpoint   = "endpoint"
+	Embedded   = backendkind.Embedded
+	LocalStack = backendkind.LocalStack
+	Endpoint   = backendkind.Endpoint
 )
+
+// opener starts or connects to one kind of backend; cfg has its defaults.
+type opener func(ctx context.Context, cfg Config) (*Backend, error)
+
+// openers holds one opener per kind, filled by each kind's file in its
+// init (register); TestEveryKindHasAnOpener checks it against backendkind.
+var (
+	openers    = map[string]opener{}
+	registered []string // in registration order, duplicates kept, for the test
+)
+
+// register makes kind openable. Every backend file calls it once, from
+// init, with a kind backendkind lists.
+func register(kind string, open opener) {
+	registered = append(registered, kind)
+	openers[kind] = open
+}
 
 // DefaultLocalStackImage is pinned: images from 4.15 on refuse to start
 // without an account token, and an unpinned tag would change under CI.
@@ -103,21 +122,16 @@ type Backend struct {
 // to do next.
 func Open(ctx context.Context, cfg Config) (*Backend, error) {
 	cfg = withDefaults(cfg)
-	switch cfg.Kind {
-	case Embedded:
-		return openEmbedded(ctx, cfg)
-	case LocalStack:
-		return openLocalStack(ctx, cfg)
-	case Endpoint:
-		return openEndpoint(ctx, cfg)
+	if open, ok := openers[cfg.Kind]; ok {
+		return open(ctx, cfg)
 	}
-	return nil, exitcode.Errorf(exitcode.Usage, "sqs backend %q is not known: use embedded (in-process, the default), localstack (needs Docker) or endpoint (a URL or the AWS SDK's default chain)", cfg.Kind)
+	return nil, exitcode.Errorf(exitcode.Usage, "sqs backend %q is not known: use %s", cfg.Kind, backendkind.Choices())
 }
 
 func withDefaults(cfg Config) Config {
 	cfg.Kind = strings.ToLower(strings.TrimSpace(cfg.Kind))
 	if cfg.Kind == "" {
-		cfg.Kind = Embedded
+		cfg.Kind = backendkind.Default
 	}
 	if cfg.Getenv == nil {
 		cfg.Getenv = os.Getenv

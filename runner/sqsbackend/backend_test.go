@@ -1,7 +1,6 @@
 package sqsbackend
 
 import (
-	"context"
 	"encoding/json"
 	"net"
 	"os"
@@ -43,7 +42,7 @@ var spec = QueueSpec{
 
 func queueNames(t *testing.T, c *sqs.Client, prefix string) []string {
 	t.Helper()
-	out, err := c.ListQueues(context.Background(), &sqs.ListQueuesInput{QueueNamePrefix: aws.String(prefix)})
+	out, err := c.ListQueues(t.Context(), &sqs.ListQueuesInput{QueueNamePrefix: aws.String(prefix)})
 	require.NoError(t, err)
 	names := make([]string, 0, len(out.QueueUrls))
 	for _, u := range out.QueueUrls {
@@ -54,7 +53,7 @@ func queueNames(t *testing.T, c *sqs.Client, prefix string) []string {
 
 func attributes(t *testing.T, c *sqs.Client, url string) map[string]string {
 	t.Helper()
-	out, err := c.GetQueueAttributes(context.Background(), &sqs.GetQueueAttributesInput{
+	out, err := c.GetQueueAttributes(t.Context(), &sqs.GetQueueAttributesInput{
 		QueueUrl: aws.String(url), AttributeNames: []types.QueueAttributeName{types.QueueAttributeNameAll},
 	})
 	require.NoError(t, err)
@@ -62,7 +61,7 @@ func attributes(t *testing.T, c *sqs.Client, url string) map[string]string {
 }
 
 func TestEmbeddedCreatesQueuesWithRedriveAndCloses(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	b, err := Open(ctx, Config{Getenv: env(nil)})
 	require.NoError(t, err)
 	assert.Equal(t, Embedded, b.Kind)
@@ -95,7 +94,7 @@ func TestEmbeddedCreatesQueuesWithRedriveAndCloses(t *testing.T) {
 }
 
 func TestRedriveMovesAMessageAfterMaxReceiveCount(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	b, err := Open(ctx, Config{Kind: "Embedded", Prefix: "t-", Getenv: env(nil)})
 	require.NoError(t, err)
 	defer b.Close(ctx)
@@ -120,7 +119,7 @@ func TestRedriveMovesAMessageAfterMaxReceiveCount(t *testing.T) {
 }
 
 func TestQueueSpecValidation(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	b, err := Open(ctx, Config{Prefix: "p-", Getenv: env(nil)})
 	require.NoError(t, err)
 	defer b.Close(ctx)
@@ -162,7 +161,7 @@ func TestQueueSpecValidation(t *testing.T) {
 }
 
 func TestUnknownKindIsAUsageError(t *testing.T) {
-	_, err := Open(context.Background(), Config{Kind: "sqlite", Getenv: env(nil)})
+	_, err := Open(t.Context(), Config{Kind: "sqlite", Getenv: env(nil)})
 	require.Error(t, err)
 	assert.Equal(t, exitcode.Usage, exitcode.Of(err))
 	assert.Contains(t, err.Error(), "use embedded")
@@ -177,7 +176,7 @@ func remote(t *testing.T) *sqsemu.Server {
 }
 
 func TestEndpointUsesAUniquePrefixPerRunAndDeletesOnlyItsQueues(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := remote(t)
 	admin := srv.Client()
 	_, err := admin.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("someone-elses-queue")})
@@ -209,7 +208,7 @@ func TestEndpointUsesAUniquePrefixPerRunAndDeletesOnlyItsQueues(t *testing.T) {
 }
 
 func TestEndpointFromTheSDKEnvironmentVariable(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := remote(t)
 	b, err := Open(ctx, Config{Kind: Endpoint, Region: "eu-west-1", Getenv: env(map[string]string{"AWS_ENDPOINT_URL_SQS": srv.URL})})
 	require.NoError(t, err)
@@ -222,7 +221,7 @@ func TestEndpointFromTheSDKEnvironmentVariable(t *testing.T) {
 }
 
 func TestEndpointRefusesToAdoptAnExistingQueue(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	srv := remote(t)
 	_, err := srv.Client().CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("fixed-download-tasks")})
 	require.NoError(t, err)
@@ -244,7 +243,7 @@ func TestEndpointUnreachableIsAnEnvironmentError(t *testing.T) {
 	addr := ln.Addr().String()
 	require.NoError(t, ln.Close()) // nothing listens there now
 
-	_, err = Open(context.Background(), Config{Kind: Endpoint, Endpoint: "http://" + addr, Getenv: env(nil)})
+	_, err = Open(t.Context(), Config{Kind: Endpoint, Endpoint: "http://" + addr, Getenv: env(nil)})
 	require.Error(t, err)
 	assert.Equal(t, exitcode.Environment, exitcode.Of(err))
 	assert.Contains(t, err.Error(), "check the endpoint URL")
@@ -252,7 +251,7 @@ func TestEndpointUnreachableIsAnEnvironmentError(t *testing.T) {
 
 func TestEndpointRejectsAMalformedURL(t *testing.T) {
 	for _, u := range []string{"127.0.0.1:9324", "ftp://x", "http://"} {
-		_, err := Open(context.Background(), Config{Kind: Endpoint, Endpoint: u, Getenv: env(nil)})
+		_, err := Open(t.Context(), Config{Kind: Endpoint, Endpoint: u, Getenv: env(nil)})
 		require.Error(t, err, u)
 		assert.Equal(t, exitcode.Usage, exitcode.Of(err), u)
 	}
@@ -270,9 +269,9 @@ func TestRegionFromTheEnvironment(t *testing.T) {
 // BenchmarkOpenEmbedded measures the embedded backend's start time (the
 // target: well under 100ms) and reports it as start-ms.
 func BenchmarkOpenEmbedded(b *testing.B) {
-	ctx := context.Background()
+	ctx := b.Context()
 	var total time.Duration
-	for i := 0; i < b.N; i++ {
+	for b.Loop() {
 		be, err := Open(ctx, Config{Getenv: env(nil)})
 		if err != nil {
 			b.Fatal(err)

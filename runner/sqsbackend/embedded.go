@@ -13,6 +13,8 @@ import (
 	"github.com/sqsperf/sqsperf/runner/sqsemu"
 )
 
+func init() { register(Embedded, openEmbedded) }
+
 // openEmbedded starts the in-process emulator on a free loopback port.
 // Its start time includes one answered request, as for the other kinds,
 // so that the figures compare like with like.

@@ -19,6 +19,8 @@ import (
 	"github.com/sqsperf/sqsperf/runner/exitcode"
 )
 
+func init() { register(Endpoint, openEndpoint) }
+
 // probeTimeout bounds the first request that proves the endpoint answers.
 const probeTimeout = 15 * time.Second
 

@@ -17,6 +17,8 @@ import (
 	"github.com/sqsperf/sqsperf/runner/exitcode"
 )
 
+func init() { register(LocalStack, openLocalStack) }
+
 // ErrDockerUnavailable is wrapped by the error of the localstack backend
 // (and of CheckDocker) when no Docker engine answers.
 var ErrDockerUnavailable = errors.New("Docker is not available")

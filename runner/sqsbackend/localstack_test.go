@@ -17,7 +17,7 @@ import (
 const fakeToken = "ls-FAKEtoken-0123456789"
 
 func TestLocalStackWithoutDockerSaysWhatToDo(t *testing.T) {
-	ctx := context.Background()
+	ctx := t.Context()
 	if CheckDocker(ctx) == nil {
 		t.Skip("Docker is available here, so the no-Docker path cannot be exercised")
 	}
@@ -34,7 +34,7 @@ func TestLocalStackWithoutDockerSaysWhatToDo(t *testing.T) {
 // container. It skips where no Docker engine runs, with the same message
 // a user of -backend localstack would get.
 func TestLocalStack(t *testing.T) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
 	if err := CheckDocker(ctx); err != nil {
 		t.Skip(err.Error())

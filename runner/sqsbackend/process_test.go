@@ -45,7 +45,7 @@ func TestSuiteAgainstSQSServeInAnotherProcess(t *testing.T) {
 		t.Skip("builds the runner and runs the suite: skipped in -short mode")
 	}
 	root := moduleRoot(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
 	defer cancel()
 
 	bin := filepath.Join(t.TempDir(), "runner")

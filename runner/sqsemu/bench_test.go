@@ -2,7 +2,6 @@ package sqsemu
 
 import (
 	"bytes"
-	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -29,7 +28,7 @@ func BenchmarkSendReceiveDelete(b *testing.B) {
 	srv := NewServer()
 	defer srv.Close()
 	c := srv.Client()
-	ctx := context.Background()
+	ctx := b.Context()
 	out, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("bench")})
 	if err != nil {
 		b.Fatal(err)
@@ -133,8 +132,7 @@ func BenchmarkHandlerSendReceiveDelete(b *testing.B) {
 	var moved int64
 	cpuBefore := processCPU()
 	b.ReportAllocs()
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	for b.Loop() {
 		do("SendMessageBatch", send.Bytes())
 		got := do("ReceiveMessage", receive)
 		var del bytes.Buffer

@@ -48,7 +48,7 @@ type conformance struct {
 
 func setup(t *testing.T) *conformance {
 	t.Helper()
-	e := &conformance{t: t, ctx: context.Background(), region: DefaultRegion}
+	e := &conformance{t: t, ctx: t.Context(), region: DefaultRegion}
 	if endpoint := os.Getenv("SQS_CONFORMANCE_ENDPOINT"); endpoint != "" {
 		if r := os.Getenv("SQS_CONFORMANCE_REGION"); r != "" {
 			e.region = r

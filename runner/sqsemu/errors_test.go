@@ -1,7 +1,6 @@
 package sqsemu
 
 import (
-	"context"
 	"errors"
 	"net/http"
 	"net/http/httptest"
@@ -55,7 +54,7 @@ func TestErrorsDecodeToSDKTypes(t *testing.T) {
 			httpc := newHTTPClient()
 			defer httpc.CloseIdleConnections()
 			c := newClient(srv.URL, DefaultRegion, httpc)
-			_, err := c.GetQueueUrl(context.Background(), &sqs.GetQueueUrlInput{QueueName: aws.String("q")},
+			_, err := c.GetQueueUrl(t.Context(), &sqs.GetQueueUrlInput{QueueName: aws.String("q")},
 				func(o *sqs.Options) { o.RetryMaxAttempts = 1 })
 			require.Error(t, err)
 			if tc.target != nil {

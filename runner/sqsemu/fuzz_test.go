@@ -41,7 +41,7 @@ func FuzzHandler(f *testing.F) {
 		req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 		// A cancelled request makes long polls return at once instead of
 		// waiting on the fake clock.
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := context.WithCancel(t.Context())
 		cancel()
 		req = req.WithContext(ctx)
 		rec := httptest.NewRecorder()

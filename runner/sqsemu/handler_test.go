@@ -2,7 +2,6 @@ package sqsemu
 
 import (
 	"bytes"
-	"context"
 	"time"
 
 	"encoding/json"
@@ -129,7 +128,7 @@ func TestServerCloseReleasesLongPolls(t *testing.T) {
 	clock := NewFakeClock(epoch)
 	srv := NewServer(WithClock(clock))
 	c := srv.Client()
-	ctx := context.Background()
+	ctx := t.Context()
 	q, err := c.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("q")})
 	require.NoError(t, err)
 	done := make(chan struct{})

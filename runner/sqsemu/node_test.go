@@ -27,7 +27,7 @@ func TestNodeSDK(t *testing.T) {
 	srv := NewServer()
 	defer srv.Close()
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, "check.mjs")
 	cmd.Dir = dir

@@ -10,10 +10,11 @@
 // An expression is a metric reference, a comparison operator (< <= > >=
 // == !=) and a literal written in the metric's unit. A reference is a
 // scalar metric's name, a statistic of a distribution (p50, p90, p95, p99,
-// max or mean applied to it, as in p99(stage.process)), or
-// scaling(METRIC, AXIS) across a matrix axis. Names are checked against
-// the registry in runner/metric when parsing, so a misspelled metric is an
-// error with a suggestion, never a silent pass.
+// max or mean applied to it, as in p99(stage.process)), or a threshold
+// function across a matrix axis, FUNC(METRIC, AXIS), such as scaling
+// (funcs.go is their registry; scaling.go registers scaling). Names are
+// checked against the registry in runner/metric when parsing, so a
+// misspelled metric is an error with a suggestion, never a silent pass.
 //
 // How a threshold is judged:
 //   - On one case: the observed value is the MEDIAN, across the case's
@@ -39,7 +40,7 @@ import (
 
 	"github.com/sqsperf/sqsperf/runner/internal/suggest"
 	"github.com/sqsperf/sqsperf/runner/metric"
-	"github.com/sqsperf/sqsperf/runner/scenario/units"
+	"github.com/sqsperf/sqsperf/runner/units"
 )
 
 // Op is a comparison operator.
@@ -86,9 +87,6 @@ func abs(v float64) float64 {
 	return v
 }
 
-// ScalingFunc is the function name of a scaling threshold.
-const ScalingFunc = "scaling"
-
 // Expr is a parsed threshold expression.
 type Expr struct {
 	// Source is the expression as written.
@@ -99,8 +97,10 @@ type Expr struct {
 	Stat string
 	// Def is the metric's registry definition.
 	Def metric.Def
-	// Axis is the matrix path of a scaling threshold
-	// ("service.workers"), "" otherwise.
+	// Func is the threshold function ("scaling", see funcs.go) and Axis
+	// the matrix path it is judged across ("service.workers"); both are ""
+	// for a threshold judged on each case.
+	Func string
 	Axis string
 	Op   Op
 	// Bound is the literal in base units (seconds, bytes, per second,
@@ -114,13 +114,18 @@ type Expr struct {
 // (metric.Key): "stage.process.p99", "throughput".
 func (e *Expr) Key() string { return metric.Key(e.Metric, e.Stat) }
 
-// Scaling reports whether the expression is judged across a matrix axis.
-func (e *Expr) Scaling() bool { return e.Axis != "" }
+// Across reports whether the expression is a function judged across a
+// matrix axis (one result for the matrix) rather than on each case.
+func (e *Expr) Across() bool { return e.Func != "" }
 
 // Unit is the unit of the observed value: the metric's for a plain
-// reference, a dimensionless number for scaling.
+// reference, the function's for a function (a dimensionless number for
+// scaling).
 func (e *Expr) Unit() metric.Unit {
-	if e.Scaling() {
+	if e.Across() {
+		if f, ok := lookupFunc(e.Func); ok {
+			return f.Unit
+		}
 		return metric.Number
 	}
 	return e.Def.Unit
@@ -133,8 +138,8 @@ func (e *Expr) Ref() string {
 	if e.Stat != "" {
 		ref = e.Stat + "(" + e.Metric + ")"
 	}
-	if e.Scaling() {
-		ref = ScalingFunc + "(" + ref + ", " + e.Axis + ")"
+	if e.Across() {
+		ref = e.Func + "(" + ref + ", " + e.Axis + ")"
 	}
 	return ref
 }
@@ -198,10 +203,10 @@ func Parse(s string) (*Expr, error) {
 	return e, nil
 }
 
-// Check verifies what depends on the scenario: a scaling threshold must
+// Check verifies what depends on the scenario: a function threshold must
 // name one of the scenario's matrix paths.
 func (e *Expr) Check(matrixPaths []string) error {
-	if !e.Scaling() {
+	if !e.Across() {
 		return nil
 	}
 	for _, p := range matrixPaths {
@@ -210,7 +215,7 @@ func (e *Expr) Check(matrixPaths []string) error {
 		}
 	}
 	if len(matrixPaths) == 0 {
-		return &Error{Msg: fmt.Sprintf("scaling(..., %s) needs a matrix: add `matrix: {%s: [2, 4, 8]}` to the scenario", e.Axis, e.Axis)}
+		return &Error{Msg: fmt.Sprintf("%s(..., %s) needs a matrix: add `matrix: {%s: [2, 4, 8]}` to the scenario", e.Func, e.Axis, e.Axis)}
 	}
 	msg := fmt.Sprintf("%s is not a matrix axis of this scenario; its axes are: %s", e.Axis, strings.Join(matrixPaths, ", "))
 	if sug := suggest.Closest(e.Axis, matrixPaths); sug != "" {
@@ -277,7 +282,8 @@ func (p *parser) parse() (*Expr, *Error) {
 	return e, nil
 }
 
-// parseRef parses NAME | STAT(NAME) | scaling(REF, AXIS) into e.
+// parseRef parses NAME | STAT(NAME) | FUNC(REF, AXIS) into e, FUNC being
+// a registered threshold function (funcs.go).
 func (p *parser) parseRef(e *Expr, top bool) *Error {
 	name, err := p.expect(tIdent, "a metric name")
 	if err != nil {
@@ -291,28 +297,12 @@ func (p *parser) parseRef(e *Expr, top bool) *Error {
 	}
 	p.next()
 	fn := name.text
+	f, isFunc := lookupFunc(fn)
 	switch {
-	case fn == ScalingFunc && top:
-		if err := p.parseRef(e, false); err != nil {
-			return err
-		}
-		if _, err := p.expect(tComma, "a comma and the matrix axis, as in scaling(throughput, service.workers)"); err != nil {
-			return err
-		}
-		axis, err := p.expect(tIdent, "a matrix axis such as service.workers")
-		if err != nil {
-			return err
-		}
-		e.Axis = axis.text
-		if _, err := p.expect(tRParen, "')'"); err != nil {
-			return err
-		}
-		if e.Def.Better != metric.HigherIsBetter {
-			return errAt(name.col, "scaling needs a metric where higher is better, such as throughput; %s is not", e.Key())
-		}
-		return nil
-	case fn == ScalingFunc:
-		return errAt(name.col, "scaling(...) cannot be nested")
+	case isFunc && top:
+		return p.parseFunc(e, f, name)
+	case isFunc:
+		return errAt(name.col, "%s(...) cannot be nested", fn)
 	case metric.IsStat(fn):
 		arg, err := p.expect(tIdent, "a distribution name such as stage.process")
 		if err != nil {
@@ -334,12 +324,35 @@ func (p *parser) parseRef(e *Expr, top bool) *Error {
 		e.Metric, e.Stat, e.Def = def.Name, fn, def
 		return nil
 	}
-	funcs := append(append([]string{}, metric.Stats...), ScalingFunc)
-	msg := fmt.Sprintf("unknown function %s: use one of %s", fn, strings.Join(funcs, ", "))
-	if sug := suggest.Closest(fn, funcs); sug != "" {
+	known := append(append([]string{}, metric.Stats...), funcNames...)
+	msg := fmt.Sprintf("unknown function %s: use one of %s", fn, strings.Join(known, ", "))
+	if sug := suggest.Closest(fn, known); sug != "" {
 		msg = fmt.Sprintf("unknown function %s: did you mean %s?", fn, sug)
 	}
 	return errAt(name.col, "%s", msg)
+}
+
+// parseFunc parses the "REF, AXIS)" of a threshold function f called at
+// name, and asks f whether it applies to the metric.
+func (p *parser) parseFunc(e *Expr, f Func, name token) *Error {
+	if err := p.parseRef(e, false); err != nil {
+		return err
+	}
+	if _, err := p.expect(tComma, "a comma and the matrix axis, as in "+f.Name+"(throughput, service.workers)"); err != nil {
+		return err
+	}
+	axis, err := p.expect(tIdent, "a matrix axis such as service.workers")
+	if err != nil {
+		return err
+	}
+	e.Func, e.Axis = f.Name, axis.text
+	if _, err := p.expect(tRParen, "')'"); err != nil {
+		return err
+	}
+	if msg := f.Accepts(e.Def, e.Key()); msg != "" {
+		return errAt(name.col, "%s", msg)
+	}
+	return nil
 }
 
 func (p *parser) resolveName(e *Expr, name token) *Error {
@@ -379,16 +392,8 @@ func literalFor(e *Expr, lit string) (float64, error) {
 		return fmt.Errorf("%s is %s, so %s does not fit: write %s", ref, unitNoun(u), lit, example(u))
 	}
 	switch u {
-	case metric.Duration:
-		if q.Dim == units.Time || (q.Dim == units.Plain && q.Value == 0) {
-			return q.Value, nil
-		}
-	case metric.Bytes:
-		if q.Dim == units.Size || (q.Dim == units.Plain && q.Value == 0) {
-			return q.Value, nil
-		}
-	case metric.Rate:
-		if q.Dim == units.PerTime || (q.Dim == units.Plain && q.Value == 0) {
+	case metric.Duration, metric.Bytes, metric.Rate:
+		if q.Dim == u.Dim() || (q.Dim == units.Plain && q.Value == 0) {
 			return q.Value, nil
 		}
 	case metric.Ratio:
@@ -406,27 +411,13 @@ func literalFor(e *Expr, lit string) (float64, error) {
 			return q.Value, nil
 		}
 		// An efficiency reads naturally as a percentage: scaling(...) >= 80%.
-		if e.Scaling() && q.Dim == units.Percent {
+		if e.Across() && q.Dim == units.Percent {
 			return q.Value, nil
 		}
 	}
 	return 0, wrong()
 }
 
-func unitNoun(u metric.Unit) string {
-	switch u {
-	case metric.Duration:
-		return "a duration"
-	case metric.Bytes:
-		return "a size in bytes"
-	case metric.Rate:
-		return "a rate"
-	case metric.Ratio:
-		return "a share"
-	case metric.Count:
-		return "a count"
-	}
-	return "a plain number"
-}
+func unitNoun(u metric.Unit) string { return u.Noun() }
 
 func example(u metric.Unit) string { return u.Example() }

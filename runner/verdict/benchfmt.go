@@ -191,7 +191,7 @@ func unitMetadata(unit string, d metric.Def) []*benchfmt.UnitMetadata {
 	case metric.HigherIsBetter:
 		add("better", "higher")
 	}
-	if d.Unit == metric.Count && (d.Better == metric.NoDirection || isExactCount(d, d.Tolerance)) {
+	if d.Exact {
 		// Tallies by id are exact, not noisy samples.
 		add("assume", "exact")
 	}

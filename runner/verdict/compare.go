@@ -12,6 +12,7 @@ import (
 
 	"golang.org/x/perf/benchmath"
 
+	"github.com/sqsperf/sqsperf/runner/internal/sample"
 	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/result"
 )
@@ -271,10 +272,12 @@ func decide(cmp *result.Comparison, better metric.Better, significant bool, alph
 	}
 }
 
-// isExactCount tells the tallies that must not rise at all: counts where
-// lower is better and no change is tolerated (lost, duplicates).
+// isExactCount tells the tallies that must not rise at all: exact counts
+// (metric.Def.Exact) where no change is tolerated (lost, duplicates). An
+// exact count without a direction is information only (candidate.info)
+// before this is asked.
 func isExactCount(d metric.Def, tolerance float64) bool {
-	return d.Unit == metric.Count && d.Better == metric.LowerIsBetter && tolerance == 0
+	return d.Exact && d.Better == metric.LowerIsBetter && tolerance == 0
 }
 
 // exactCheck judges an exact tally. A lost message is a fact established
@@ -422,17 +425,10 @@ func SamplesNeeded(level float64) int {
 	return n
 }
 
+// median is 0 for no samples, as a comparison shows it.
 func median(xs []float64) float64 {
-	s := append([]float64(nil), xs...)
-	sort.Float64s(s)
-	n := len(s)
-	if n == 0 {
-		return 0
-	}
-	if n%2 == 1 {
-		return s[n/2]
-	}
-	return (s[n/2-1] + s[n/2]) / 2
+	m, _ := sample.Median(xs)
+	return m
 }
 
 func maxOf(xs []float64) float64 {

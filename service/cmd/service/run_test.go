@@ -24,7 +24,7 @@ func TestRunConsumesFromEnvironment(t *testing.T) {
 	srv := sqsemu.NewServer()
 	t.Cleanup(srv.Close)
 	client := srv.Client()
-	ctx := context.Background()
+	ctx := t.Context()
 	urls := map[string]string{}
 	for _, name := range []string{"export-jobs", "download-tasks", "dlq"} {
 		out, err := client.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(name)})
@@ -112,7 +112,7 @@ func TestRunStopsAtStartOnBadSettings(t *testing.T) {
 		}
 		env[tc.name] = tc.value
 		var stdout, stderr syncbuf.Buffer
-		err := run(context.Background(), func(k string) string { return env[k] }, &stdout, &stderr)
+		err := run(t.Context(), func(k string) string { return env[k] }, &stdout, &stderr)
 		assert.ErrorContains(t, err, tc.want, "%s=%q", tc.name, tc.value)
 		assert.Empty(t, stdout.String(), "nothing started")
 	}
