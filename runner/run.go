@@ -302,6 +302,7 @@ func (f *fullRun) teardown(ctx context.Context, r *repeat) {
 	}
 	f.stopDLQ()
 	f.dlq.drainRemaining(ctx)
+	r.recordServerView(ctx, f.window.Start)
 }
 
 func (f *fullRun) stopService(ctx context.Context) { _ = f.stopServiceErr(ctx) }
