@@ -95,11 +95,13 @@ func serveChild(region string, in io.Reader, out io.Writer) int {
 	h := sqsemu.New(sqsemu.WithRegion(region), sqsemu.WithObserver(led.Observe))
 	mux := http.NewServeMux()
 	mux.Handle(ledger.Path, led.Wrap(http.NotFoundHandler()))
+	receives := &receiveCounter{}
+	mux.Handle(receivesPath, receives)
 	mux.HandleFunc("GET "+costPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(selfCost())
 	})
-	mux.Handle("/", h)
+	mux.Handle("/", receives.wrap(h))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() { _ = srv.Serve(ln) }()
 	fmt.Fprintf(out, "%shttp://%s\n", childURLPrefix, ln.Addr())

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/sqsperf/sqsperf/runner/ledger"
@@ -56,4 +58,63 @@ func (b *Backend) ServerLedger(ctx context.Context, since time.Time) (s ledger.S
 		return ledger.Summary{}, false, fmt.Errorf("reading the SQS server's ledger: %w", err)
 	}
 	return s, true, nil
+}
+
+// receivesPath answers how many ReceiveMessage calls the server has
+// answered so far: a consumer's first poll is its readiness when it says
+// nothing else (an empty receive is no message event for the ledger).
+const receivesPath = "/_sqsperf/receives"
+
+// receiveCounter counts ReceiveMessage requests (AWS JSON protocol: the
+// action is in X-Amz-Target) and answers the count on receivesPath.
+type receiveCounter struct{ n atomic.Int64 }
+
+func (c *receiveCounter) wrap(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("X-Amz-Target") == "AmazonSQS.ReceiveMessage" {
+			c.n.Add(1)
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (c *receiveCounter) ServeHTTP(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	_, _ = io.WriteString(w, strconv.FormatInt(c.n.Load(), 10)+"\n")
+}
+
+// ServerReceives is how many ReceiveMessage calls the embedded server has
+// answered so far, from anyone (ok is false for the other kinds).
+func (b *Backend) ServerReceives(ctx context.Context) (n int64, ok bool, err error) {
+	if b == nil || b.Kind != Embedded || b.Endpoint == "" {
+		return 0, false, nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, ledgerTimeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, b.Endpoint+receivesPath, nil)
+	if err != nil {
+		return 0, false, err
+	}
+	hc := &http.Client{Transport: &http.Transport{DisableKeepAlives: true}}
+	resp, err := hc.Do(req)
+	if err != nil {
+		return 0, false, fmt.Errorf("reading the SQS server's receive count: %w", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 64))
+	if err != nil {
+		return 0, false, err
+	}
+	n, err = strconv.ParseInt(string(bytesTrim(body)), 10, 64)
+	if resp.StatusCode != http.StatusOK || err != nil {
+		return 0, false, fmt.Errorf("reading the SQS server's receive count: %s %q", resp.Status, body)
+	}
+	return n, true, nil
+}
+
+func bytesTrim(b []byte) []byte {
+	for len(b) > 0 && (b[len(b)-1] == '\n' || b[len(b)-1] == '\r' || b[len(b)-1] == ' ') {
+		b = b[:len(b)-1]
+	}
+	return b
 }

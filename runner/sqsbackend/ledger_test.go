@@ -39,6 +39,11 @@ func TestServerLedgerInBothEmbeddedModes(t *testing.T) {
 			}
 		}
 
+		n, ok, err := b.ServerReceives(t.Context())
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.EqualValues(t, 1, n, "one ReceiveMessage call")
+
 		all, ok, err := b.ServerLedger(t.Context(), time.Time{})
 		require.NoError(t, err)
 		require.True(t, ok)
