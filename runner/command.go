@@ -77,7 +77,9 @@ func checkCommand(sc *scenario.Scenario, opt Options) error {
 	return nil
 }
 
-func (c *commandRun) setup(ctx context.Context, r *repeat) error {
+// createRepeatQueues creates this repeat's queues (deleted when it ends,
+// on every path) and records them in r.
+func createRepeatQueues(ctx context.Context, r *repeat) error {
 	sc := r.sc
 	queues, err := r.backend.CreateQueues(ctx, sqsbackend.QueueSpec{
 		Jobs:              sc.SQS.Queues.Jobs,
@@ -98,6 +100,15 @@ func (c *commandRun) setup(ctx context.Context, r *repeat) error {
 	}
 	r.queues = queues
 	r.run.Warnings = append(r.run.Warnings, r.backend.Warnings...)
+	return nil
+}
+
+func (c *commandRun) setup(ctx context.Context, r *repeat) error {
+	sc := r.sc
+	if err := createRepeatQueues(ctx, r); err != nil {
+		return err
+	}
+	queues := r.queues
 
 	receivesBefore, _, _ := r.backend.ServerReceives(ctx)
 	proc, err := startCommand(sc, r.backend.Backend, queues, r.opt, r.label)
@@ -218,7 +229,7 @@ func (c *commandRun) measure(ctx context.Context, r *repeat) error {
 	if err != nil {
 		return err
 	}
-	if loadErr != nil && !errors.Is(loadErr, context.DeadlineExceeded) && !errors.Is(loadErr, errCommandExited) {
+	if loadErr != nil && !errors.Is(loadErr, context.DeadlineExceeded) {
 		r.run.Errors = append(r.run.Errors, "load: "+loadErr.Error())
 	}
 	r.drained = drained
@@ -228,13 +239,17 @@ func (c *commandRun) measure(ctx context.Context, r *repeat) error {
 	return nil
 }
 
-var errCommandExited = errors.New("the command exited")
-
 // waitSettled polls the server's ledger until the load is sent (loadDone
 // closed) and every message sent to a work queue since since was
 // processed or dead-lettered. It returns false when ctx ends first, and
 // an error (exit 4) when the program exits meanwhile.
 func (c *commandRun) waitSettled(ctx context.Context, r *repeat, since time.Time, loadDone <-chan struct{}) (bool, error) {
+	return waitLedgerSettled(ctx, r, since, loadDone, c.proc.exited, func() error { return c.proc.crashed("during the run") })
+}
+
+// waitLedgerSettled is waitSettled for any consumer: exited closes when
+// the consumer ended on its own, and crashed says how.
+func waitLedgerSettled(ctx context.Context, r *repeat, since time.Time, loadDone, exited <-chan struct{}, crashed func() error) (bool, error) {
 	t := time.NewTicker(commandPoll)
 	defer t.Stop()
 	work := []string{r.queues.Names[r.sc.SQS.Queues.Jobs], r.queues.Names[r.sc.SQS.Queues.Tasks]}
@@ -248,8 +263,8 @@ func (c *commandRun) waitSettled(ctx context.Context, r *repeat, since time.Time
 		default:
 		}
 		select {
-		case <-c.proc.exited:
-			return false, c.proc.crashed("during the run")
+		case <-exited:
+			return false, crashed()
 		case <-ctx.Done():
 			return false, nil
 		case <-t.C:
@@ -278,18 +293,26 @@ func (c *commandRun) teardown(ctx context.Context, r *repeat) {
 	if err := c.proc.stop(ctx); err != nil {
 		r.run.Warnings = append(r.run.Warnings, err.Error())
 	}
-	c.server, c.serverOK = r.recordServerView(ctx, c.window.Start)
-	if !c.serverOK {
+	c.server, c.serverOK = checkReleased(ctx, r, c.window.Start, c.proc.name, "on "+r.sc.Service.Command.Signal())
+}
+
+// checkReleased reads the server's view after the consumer stopped: a
+// message still in flight then was neither finished nor released, and a
+// lost one is named by id.
+func checkReleased(ctx context.Context, r *repeat, since time.Time, name, how string) (ledger.Summary, bool) {
+	s, ok := r.recordServerView(ctx, since)
+	if !ok {
 		r.run.Errors = append(r.run.Errors, "the SQS server's accounting could not be read, so nothing is known of the messages (see the warnings)")
-		return
+		return s, false
 	}
-	if n := c.server.InFlight; n > 0 {
-		r.run.Errors = append(r.run.Errors, fmt.Sprintf("%d messages were still in flight after %s stopped: it neither finished nor released them (ChangeMessageVisibility to 0) on %s; they come back only after their visibility timeout",
-			n, c.proc.name, r.sc.Service.Command.Signal()))
+	if n := s.InFlight; n > 0 {
+		r.run.Errors = append(r.run.Errors, fmt.Sprintf("%d messages were still in flight after %s stopped: it neither finished nor released them (ChangeMessageVisibility to 0) %s; they come back only after their visibility timeout",
+			n, name, how))
 	}
-	if c.server.Lost > 0 {
+	if s.Lost > 0 {
 		r.run.Errors = append(r.run.Errors, serverLostError(r.run.Server))
 	}
+	return s, true
 }
 
 func (c *commandRun) assemble(r *repeat) {
