@@ -12,5 +12,6 @@ func TestMain(m *testing.M) {
 	// Scenarios run the embedded SQS server as a child process of this
 	// very binary (see sqsbackend.ServeChildIfRequested).
 	sqsbackend.ServeChildIfRequested()
+	runTestConsumerIfRequested() // the external program of the command tests
 	goleak.VerifyTestMain(m)
 }

@@ -122,6 +122,18 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 		}
 		return runRepeat(ctx, sc, repeat, label, opt, opt.backends(), &loadOnlyRun{})
 	}
+	if opt.consumer != nil {
+		if err := checkConsumer(sc, opt); err != nil {
+			return result.Run{Repeat: repeat, Started: time.Now().UTC(), Metrics: map[string]float64{}}, err
+		}
+		return runRepeat(ctx, sc, repeat, label, opt, opt.backends(), &consumerRun{fn: opt.consumer})
+	}
+	if !sc.Service.Command.IsZero() {
+		if err := checkCommand(sc, opt); err != nil {
+			return result.Run{Repeat: repeat, Started: time.Now().UTC(), Metrics: map[string]float64{}}, err
+		}
+		return runRepeat(ctx, sc, repeat, label, opt, opt.backends(), &commandRun{})
+	}
 	return runRepeat(ctx, sc, repeat, label, opt, opt.backends(), &fullRun{})
 }
 
@@ -302,6 +314,7 @@ func (f *fullRun) teardown(ctx context.Context, r *repeat) {
 	}
 	f.stopDLQ()
 	f.dlq.drainRemaining(ctx)
+	r.recordServerView(ctx, f.window.Start)
 }
 
 func (f *fullRun) stopService(ctx context.Context) { _ = f.stopServiceErr(ctx) }

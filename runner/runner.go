@@ -64,6 +64,10 @@ type Options struct {
 	// are given the same set (see Backends); nil means Run opens its own
 	// and closes them when it returns.
 	Backends *Backends
+
+	// consumer is RunConsumer's in-process consumer; nil runs the
+	// built-in service (or the scenario's service.command).
+	consumer ConsumerFunc
 }
 
 func (o Options) backends() *Backends { return o.Backends }

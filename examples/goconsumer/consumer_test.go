@@ -15,9 +15,15 @@ import (
 
 	"github.com/sqsperf/sqsperf/examples/internal/harness"
 	"github.com/sqsperf/sqsperf/internal/syncbuf"
+	"github.com/sqsperf/sqsperf/runner/sqsbackend"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// The scenario test runs the embedded SQS server as a child process
+	// of this test binary.
+	sqsbackend.ServeChildIfRequested()
+	goleak.VerifyTestMain(m)
+}
 
 // running is a consumer started in-process; stop is its SIGTERM.
 type running struct {

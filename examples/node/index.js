@@ -38,6 +38,7 @@ const sqs = new SQSClient({
 const pool = new Pool(cfg.workers, cfg.maxQueue, fileURLToPath(new URL("./lib/worker.js", import.meta.url)), {
   ioWaitMs: cfg.ioWaitMs,
   cpuMs: cfg.cpuMs,
+  failureRate: cfg.failureRate,
 });
 
 let shuttingDown = false;

@@ -17,9 +17,15 @@ import (
 
 	"github.com/sqsperf/sqsperf/examples/internal/harness"
 	"github.com/sqsperf/sqsperf/internal/syncbuf"
+	"github.com/sqsperf/sqsperf/runner/sqsbackend"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	// The scenario tests run the embedded SQS server as a child process
+	// of this test binary.
+	sqsbackend.ServeChildIfRequested()
+	goleak.VerifyTestMain(m)
+}
 
 type process struct {
 	cmd    *exec.Cmd

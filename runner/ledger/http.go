@@ -3,6 +3,7 @@ package ledger
 import (
 	"encoding/json"
 	"net/http"
+	"time"
 
 	"github.com/sqsperf/sqsperf/runner/sqsemu"
 )
@@ -14,7 +15,9 @@ const Path = "/_sqsperf/ledger"
 
 // Wrap returns next with GET Path answered from the ledger: the Summary
 // now, as JSON. With ?lives=1 the answer also holds every message's Life
-// (large for a long run). Every other request goes to next.
+// (large for a long run); with ?since=RFC3339 (nanoseconds allowed) only
+// messages sent at or after that instant count: a run's measured window
+// without its warm-up. Every other request goes to next.
 func (l *Ledger) Wrap(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path != Path {
@@ -27,6 +30,14 @@ func (l *Ledger) Wrap(next http.Handler) http.Handler {
 			return
 		}
 		lives := l.Lives()
+		if v := r.URL.Query().Get("since"); v != "" {
+			since, err := time.Parse(time.RFC3339Nano, v)
+			if err != nil {
+				http.Error(w, "ledger: since must be an RFC 3339 time such as 2026-01-02T15:04:05.123456789Z: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			lives = SentSince(lives, since)
+		}
 		body := struct {
 			Summary
 			Lives []Life `json:"lives,omitempty"`

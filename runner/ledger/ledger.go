@@ -168,6 +168,22 @@ func (l *Ledger) Lives() []Life {
 // Summary summarises the ledger now (by its clock).
 func (l *Ledger) Summary() Summary { return Summarize(l.Lives(), l.now()) }
 
+// SentSince keeps the lives of messages sent at or after since: a run's
+// measured window without its warm-up, whose messages were all settled
+// (and sent) before the window began. The zero time keeps every life.
+func SentSince(lives []Life, since time.Time) []Life {
+	if since.IsZero() {
+		return lives
+	}
+	out := lives[:0:0]
+	for _, m := range lives {
+		if !m.SentAt.Before(since) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
 // Outcome is where a message stands at an instant; see the package doc.
 type Outcome string
 
@@ -230,6 +246,7 @@ type Durations struct {
 	Count int           `json:"count"`
 	Mean  time.Duration `json:"mean_ns"`
 	P50   time.Duration `json:"p50_ns"`
+	P90   time.Duration `json:"p90_ns"`
 	P95   time.Duration `json:"p95_ns"`
 	P99   time.Duration `json:"p99_ns"`
 	Max   time.Duration `json:"max_ns"`
@@ -245,7 +262,7 @@ func summarize(ds []time.Duration) Durations {
 		sum += d
 	}
 	q := func(p float64) time.Duration { return ds[int(p*float64(len(ds)-1)+0.5)] }
-	return Durations{Count: len(ds), Mean: sum / time.Duration(len(ds)), P50: q(0.50), P95: q(0.95), P99: q(0.99), Max: ds[len(ds)-1]}
+	return Durations{Count: len(ds), Mean: sum / time.Duration(len(ds)), P50: q(0.50), P90: q(0.90), P95: q(0.95), P99: q(0.99), Max: ds[len(ds)-1]}
 }
 
 // LostMessage names one lost message and why it counts as lost.

@@ -286,3 +286,46 @@ func TestHTTPEndpointServesTheSummary(t *testing.T) {
 	resp, _ = get(http.MethodPost, Path)
 	require.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
 }
+
+func TestSinceLeavesOutMessagesSentBefore(t *testing.T) {
+	e := newEnv(t)
+	url := e.queue("jobs", nil)
+	e.sendN(url, 2) // the warm-up: lost, but before the window
+	e.consume(url, time.Millisecond, func(string) bool { return false })
+	e.clock.Advance(time.Minute)
+	since := e.clock.Now()
+	e.sendN(url, 3)
+	e.consume(url, time.Millisecond, all)
+
+	require.Equal(t, 5, e.l.Summary().Sent)
+	got := Summarize(SentSince(e.l.Lives(), since), e.clock.Now())
+	require.Equal(t, 3, got.Sent)
+	require.Equal(t, 3, got.Processed)
+	require.Zero(t, got.Lost)
+
+	httpc := &http.Client{}
+	defer httpc.CloseIdleConnections()
+	for _, tc := range []struct {
+		query string
+		code  int
+		sent  int
+	}{
+		{"?since=" + since.Format(time.RFC3339Nano), http.StatusOK, 3},
+		{"", http.StatusOK, 5},
+		{"?since=yesterday", http.StatusBadRequest, 0},
+	} {
+		req, err := http.NewRequestWithContext(t.Context(), http.MethodGet, e.srv.URL+Path+tc.query, nil)
+		require.NoError(t, err)
+		resp, err := httpc.Do(req)
+		require.NoError(t, err)
+		body, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		require.NoError(t, err)
+		require.Equal(t, tc.code, resp.StatusCode, tc.query+": "+string(body))
+		if tc.code == http.StatusOK {
+			var s Summary
+			require.NoError(t, json.Unmarshal(body, &s))
+			require.Equal(t, tc.sent, s.Sent, tc.query)
+		}
+	}
+}

@@ -27,6 +27,9 @@ type Run struct {
 	Metrics map[string]float64 `json:"metrics"`
 	// Accounting is the per-id tally behind the count metrics.
 	Accounting Accounting `json:"accounting"`
+	// Server is the SQS server's view of the same run, by message id
+	// (embedded backend only).
+	Server *ServerAccounting `json:"server,omitempty"`
 	// Series are time series for charts (probe samples, queue depths,
 	// throughput). They are not judged; Metrics are.
 	Series []Series `json:"series,omitempty"`

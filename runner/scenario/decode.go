@@ -317,6 +317,9 @@ func (d *decoder) field(f *field, k, v *yaml.Node, s *Scenario) {
 	case kRatioMap:
 		d.ratioMap(f, v, s)
 		return
+	case kStringList, kStringMap:
+		d.commandValue(f, k, v, s)
+		return
 	}
 	if err := decodeLeaf(f, v, s); err != nil {
 		d.add(k, f.path, "%s", err.Error())

@@ -128,6 +128,7 @@ var rootFields = []*field{
 			leaf("payload", kSize, "1KiB", func(s *Scenario) any { return &s.Service.Task.Payload },
 				"Simulated downloaded size per task.", between(0, 1*gib)),
 		),
+		commandField(),
 	),
 	object("sqs", "The SQS backend and queues.",
 		leaf("backend", kString, backendkind.Default, func(s *Scenario) any { return &s.SQS.Backend },

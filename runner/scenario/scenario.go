@@ -95,6 +95,10 @@ type Service struct {
 	ShutdownTimeout time.Duration
 	// Task is the cost of one task for the built-in handler.
 	Task TaskCost
+	// Command runs an external program as the service instead of the
+	// built-in one (zero: the built-in service). Omitted from the hash
+	// when zero, so that adding it changed no existing scenario's hash.
+	Command Command `json:",omitzero"`
 }
 
 // TaskCost is what the built-in handler spends per task.

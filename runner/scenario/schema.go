@@ -74,6 +74,11 @@ func fieldSchema(f *field) schema {
 		s = schema{"type": "array", "items": schema{"type": "string", "pattern": metricPattern}}
 	case kRatioMap:
 		s = schema{"type": "object", "propertyNames": schema{"pattern": metricPattern}, "additionalProperties": ratioSchema(&field{lo: 0, hi: 10, bounded: true})}
+	case kStringList:
+		s = schema{"type": "array", "minItems": 1, "items": schema{"type": "string"}}
+	case kStringMap:
+		s = schema{"type": "object", "propertyNames": schema{"pattern": `^[A-Za-z_][A-Za-z0-9_]*$`},
+			"additionalProperties": schema{"type": []string{"string", "number", "boolean"}}}
 	default:
 		s = valueSchema(f)
 	}

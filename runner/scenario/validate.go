@@ -42,6 +42,7 @@ func (s *Scenario) validate() ErrorList {
 	c := &checker{s: s}
 	c.leaves(rootFields)
 	c.crossField()
+	c.command()
 	c.thresholds()
 	c.baseline()
 	c.cases()

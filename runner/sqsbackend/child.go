@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/sqsperf/sqsperf/runner/ledger"
 	"github.com/sqsperf/sqsperf/runner/sqsemu"
 )
 
@@ -88,13 +89,19 @@ func serveChild(region string, in io.Reader, out io.Writer) int {
 		fmt.Fprintf(os.Stderr, "sqsperf sqs child: cannot listen on 127.0.0.1: %v\n", err)
 		return 4
 	}
-	h := sqsemu.New(sqsemu.WithRegion(region))
+	// The ledger accounts for every message from the server's view, for
+	// any consumer; the parent reads it at the end of a run (ServerLedger).
+	led := ledger.New()
+	h := sqsemu.New(sqsemu.WithRegion(region), sqsemu.WithObserver(led.Observe))
 	mux := http.NewServeMux()
+	mux.Handle(ledger.Path, led.Wrap(http.NotFoundHandler()))
+	receives := &receiveCounter{}
+	mux.Handle(receivesPath, receives)
 	mux.HandleFunc("GET "+costPath, func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(selfCost())
 	})
-	mux.Handle("/", h)
+	mux.Handle("/", receives.wrap(h))
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	go func() { _ = srv.Serve(ln) }()
 	fmt.Fprintf(out, "%shttp://%s\n", childURLPrefix, ln.Addr())

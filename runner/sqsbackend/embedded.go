@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/sqsperf/sqsperf/runner/exitcode"
+	"github.com/sqsperf/sqsperf/runner/ledger"
 	"github.com/sqsperf/sqsperf/runner/sqsemu"
 )
 
@@ -34,7 +36,15 @@ func openEmbedded(ctx context.Context, cfg Config) (*Backend, error) {
 		warnings = append(warnings, fmt.Sprintf("the embedded SQS server runs in-process, so cpu.per_message and alloc.* include its cost: %v", err))
 		cfg.Logger.Warn("sqs backend: no child process", "err", err)
 	}
-	srv, err := sqsemu.Listen("127.0.0.1:0", sqsemu.WithRegion(cfg.Region), sqsemu.WithLogger(cfg.Logger))
+	led, receives := ledger.New(), &receiveCounter{}
+	opts := []sqsemu.Option{sqsemu.WithRegion(cfg.Region), sqsemu.WithLogger(cfg.Logger), sqsemu.WithObserver(led.Observe),
+		sqsemu.WithHTTPWrapper(func(h http.Handler) http.Handler {
+			mux := http.NewServeMux()
+			mux.Handle(receivesPath, receives)
+			mux.Handle("/", led.Wrap(receives.wrap(h)))
+			return mux
+		})}
+	srv, err := sqsemu.Listen("127.0.0.1:0", opts...)
 	if err != nil {
 		return nil, exitcode.Errorf(exitcode.Environment, "sqs backend embedded: cannot listen on 127.0.0.1: %v; check that loopback networking works and ports are free", err)
 	}

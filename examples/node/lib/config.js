@@ -12,7 +12,16 @@ const DEFAULTS = {
   TASK_IO_WAIT: "0s",
   TASK_CPU: "0s",
   DROP_ONE_IN: 0,
+  FAILURE_RATE: 0,
 };
+
+function parseRate(name, v) {
+  const s = String(v).trim();
+  const m = /^(\d+(?:\.\d+)?)(%?)$/.exec(s);
+  const r = m ? Number(m[1]) / (m[2] ? 100 : 1) : NaN;
+  if (!(r >= 0 && r <= 1)) throw new Error(`${name}=${JSON.stringify(v)}: want a share such as 20% or 0.2`);
+  return r;
+}
 
 function parseDuration(name, v) {
   const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(String(v).trim());
@@ -61,6 +70,7 @@ export function configFromEnv(env) {
     ioWaitMs: tryRead(() => parseDuration("TASK_IO_WAIT", get("TASK_IO_WAIT"))),
     cpuMs: tryRead(() => parseDuration("TASK_CPU", get("TASK_CPU"))),
     dropOneIn: tryRead(() => parseInt_("DROP_ONE_IN", get("DROP_ONE_IN"), 0, 1 << 30)),
+    failureRate: tryRead(() => parseRate("FAILURE_RATE", get("FAILURE_RATE"))),
   };
   if (errors.length > 0) throw new Error(errors.join("\n"));
   return cfg;
