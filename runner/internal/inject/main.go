@@ -8,6 +8,7 @@
 //
 //	go run ./runner/internal/inject -changes none,cpu,alloc -trials 10 -scenarios stress
 //	../shared/tools/noisy-neighbour -- go run ./runner/internal/inject ...   # a busy machine
+//	go run ./runner/internal/inject -stored -changes deletes ...              # the stored-baseline path
 //
 // The changes are listed in changes.go; -list prints them.
 package main
@@ -61,6 +62,7 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 	repo := fs.String("repo", ".", "the repository (its HEAD is copied)")
 	out := fs.String("out", "reports/inject", "`DIR` for the rows (rows.jsonl) and each trial's reports")
 	list := fs.Bool("list", false, "list the changes and exit")
+	stored := fs.Bool("stored", false, "judge against the stored baselines (baselines/) instead of the A/B against HEAD")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -117,6 +119,9 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 		}
 		for i := 1; i <= *trials; i++ {
 			env := []string{"SQSPERF_AGAINST=HEAD", "CI=true"}
+			if *stored {
+				env = []string{"SQSPERF_AGAINST=", "CI=true"}
+			}
 			if *rounds > 0 {
 				env = append(env, fmt.Sprintf("SQSPERF_ROUNDS=%d", *rounds))
 			}
