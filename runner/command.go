@@ -77,8 +77,11 @@ func checkCommand(sc *scenario.Scenario, opt Options) error {
 	return nil
 }
 
-// createRepeatQueues creates this repeat's queues (deleted when it ends,
-// on every path) and records them in r.
+// createRepeatQueues creates this repeat's queues (under a prefix of
+// their own when the backend is shared) and records them in r. They are
+// deleted when the repeat ends, on every path, even a half-created set.
+// Every run kind that owns its service (full, command, consumer) sets up
+// its queues the same way.
 func createRepeatQueues(ctx context.Context, r *repeat) error {
 	sc := r.sc
 	queues, err := r.backend.CreateQueues(ctx, sqsbackend.QueueSpec{
@@ -182,12 +185,24 @@ func (c *commandRun) waitReady(r *repeat, receivesBefore int64) error {
 }
 
 func (c *commandRun) warmup(ctx context.Context, r *repeat) error {
+	return ledgerWarmup(ctx, r, c.waitSettled)
+}
+
+// settleFunc waits until the server's ledger shows every message sent
+// since since settled (see waitLedgerSettled); each run kind that counts
+// from the server's view binds it to its own consumer's exit.
+type settleFunc func(ctx context.Context, r *repeat, since time.Time, loadDone <-chan struct{}) (bool, error)
+
+// ledgerWarmup sends the warm-up load and waits until the server's
+// ledger shows it settled: the warm-up of every run kind that counts
+// from the server's view (command, consumer).
+func ledgerWarmup(ctx context.Context, r *repeat, settled settleFunc) error {
 	plan := loadPlan(r.sc, "w")
 	plan.Jobs, plan.Batches, plan.BatchInterval, plan.Rate = r.sc.Load.Warmup, 1, 0, 0
 	if _, err := load.Run(ctx, r.backend.Client, r.queues.Jobs, plan, sentOnly{}, load.Hooks{}); err != nil {
 		return fmt.Errorf("warm-up load: %w", err)
 	}
-	ok, err := c.waitSettled(ctx, r, time.Time{}, closed)
+	ok, err := settled(ctx, r, time.Time{}, closed)
 	if err != nil {
 		return err
 	}
@@ -197,8 +212,48 @@ func (c *commandRun) warmup(ctx context.Context, r *repeat) error {
 	return nil
 }
 
+// driveLedgerLoad sends the scenario's load with hooks while settled
+// watches the server's ledger from since, and returns when both ended:
+// the load's stats, whether every message settled, the load's error and
+// the wait's (the consumer exited: the repeat fails).
+func driveLedgerLoad(ctx context.Context, r *repeat, hooks load.Hooks, since time.Time, settled settleFunc) (stats load.Stats, drained bool, loadErr, waitErr error) {
+	loadDone := make(chan struct{})
+	go func() {
+		defer close(loadDone)
+		stats, loadErr = load.Run(ctx, r.backend.Client, r.queues.Jobs, loadPlan(r.sc, ""), sentOnly{}, hooks)
+	}()
+	drained, waitErr = settled(ctx, r, since, loadDone)
+	<-loadDone
+	return stats, drained, loadErr, waitErr
+}
+
+// recordLedgerLoad records how the measured load ended, for the run
+// kinds that count from the server's view.
+func recordLedgerLoad(ctx context.Context, r *repeat, drained bool, loadErr error) {
+	if loadErr != nil && !errors.Is(loadErr, context.DeadlineExceeded) {
+		r.run.Errors = append(r.run.Errors, "load: "+loadErr.Error())
+	}
+	r.drained = drained
+	if !drained && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		r.run.Errors = append(r.run.Errors, fmt.Sprintf("timeout: the SQS server did not see every message processed or dead-lettered within %s (see server.lost, server.in_flight, server.waiting)", r.sc.Timeout))
+	}
+}
+
+// ledgerAccounting is the accounting of a run counted from the server's
+// view: what the load sent and what the server saw lost (the first 20
+// ids).
+func ledgerAccounting(stats load.Stats, s ledger.Summary) result.Accounting {
+	a := result.Accounting{JobsSent: stats.JobsSent, Sent: stats.TasksSent, Lost: s.Lost}
+	for i, l := range s.LostIDs {
+		if i == 20 {
+			break
+		}
+		a.LostIDs = append(a.LostIDs, l.ID)
+	}
+	return a
+}
+
 func (c *commandRun) measure(ctx context.Context, r *repeat) error {
-	sc := r.sc
 	c.window.Start = time.Now()
 	c.treeBefore, c.treeErr = readProcTree("/proc", c.proc.pid())
 	c.stopSampler = c.peak.sample(c.proc.pid())
@@ -213,14 +268,9 @@ func (c *commandRun) measure(ctx context.Context, r *repeat) error {
 			return nil
 		},
 	}
-	loadDone := make(chan struct{})
-	var loadErr error
-	go func() {
-		defer close(loadDone)
-		c.stats, loadErr = load.Run(ctx, r.backend.Client, r.queues.Jobs, loadPlan(sc, ""), sentOnly{}, hooks)
-	}()
-	drained, err := c.waitSettled(ctx, r, c.window.Start, loadDone)
-	<-loadDone
+	var drained bool
+	var loadErr, err error
+	c.stats, drained, loadErr, err = driveLedgerLoad(ctx, r, hooks, c.window.Start, c.waitSettled)
 	c.window.End = time.Now()
 	if c.treeErr == nil {
 		c.treeAfter, c.treeErr = readProcTree("/proc", c.proc.pid())
@@ -229,13 +279,7 @@ func (c *commandRun) measure(ctx context.Context, r *repeat) error {
 	if err != nil {
 		return err
 	}
-	if loadErr != nil && !errors.Is(loadErr, context.DeadlineExceeded) {
-		r.run.Errors = append(r.run.Errors, "load: "+loadErr.Error())
-	}
-	r.drained = drained
-	if !drained && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		r.run.Errors = append(r.run.Errors, fmt.Sprintf("timeout: the SQS server did not see every message processed or dead-lettered within %s (see server.lost, server.in_flight, server.waiting)", sc.Timeout))
-	}
+	recordLedgerLoad(ctx, r, drained, loadErr)
 	return nil
 }
 
@@ -343,13 +387,7 @@ func (c *commandRun) assemble(r *repeat) {
 		delete(m, metric.ProcessThreadsMax)
 	}
 	maps.Copy(run.Metrics, m)
-	run.Accounting = result.Accounting{JobsSent: c.stats.JobsSent, Sent: c.stats.TasksSent, Lost: c.server.Lost}
-	for i, l := range c.server.LostIDs {
-		if i == 20 {
-			break
-		}
-		run.Accounting.LostIDs = append(run.Accounting.LostIDs, l.ID)
-	}
+	run.Accounting = ledgerAccounting(c.stats, c.server)
 	run.Warnings = append(run.Warnings, warnCommandRuntime)
 	run.Duration = wall
 }

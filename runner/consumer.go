@@ -147,19 +147,7 @@ func (c *consumerRun) waitSettled(ctx context.Context, r *repeat, since time.Tim
 }
 
 func (c *consumerRun) warmup(ctx context.Context, r *repeat) error {
-	plan := loadPlan(r.sc, "w")
-	plan.Jobs, plan.Batches, plan.BatchInterval, plan.Rate = r.sc.Load.Warmup, 1, 0, 0
-	if _, err := load.Run(ctx, r.backend.Client, r.queues.Jobs, plan, sentOnly{}, load.Hooks{}); err != nil {
-		return fmt.Errorf("warm-up load: %w", err)
-	}
-	ok, err := c.waitSettled(ctx, r, time.Time{}, closed)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		r.run.Errors = append(r.run.Errors, "warm-up did not settle before the timeout")
-	}
-	return nil
+	return ledgerWarmup(ctx, r, c.waitSettled)
 }
 
 func (c *consumerRun) measure(ctx context.Context, r *repeat) error {
@@ -179,14 +167,9 @@ func (c *consumerRun) measure(ctx context.Context, r *repeat) error {
 			return err
 		},
 	}
-	loadDone := make(chan struct{})
-	var loadErr error
-	go func() {
-		defer close(loadDone)
-		c.stats, loadErr = load.Run(ctx, r.backend.Client, r.queues.Jobs, loadPlan(sc, ""), sentOnly{}, hooks)
-	}()
-	drained, err := c.waitSettled(ctx, r, c.window.Start, loadDone)
-	<-loadDone
+	var drained bool
+	var loadErr, err error
+	c.stats, drained, loadErr, err = driveLedgerLoad(ctx, r, hooks, c.window.Start, c.waitSettled)
 	c.window.End = time.Now()
 	c.window.After = takeCostSnapshot(context.WithoutCancel(ctx), &c.requests, r.backend.Backend)
 	if drained {
@@ -196,13 +179,7 @@ func (c *consumerRun) measure(ctx context.Context, r *repeat) error {
 	if err != nil {
 		return err
 	}
-	if loadErr != nil && !errors.Is(loadErr, context.DeadlineExceeded) {
-		r.run.Errors = append(r.run.Errors, "load: "+loadErr.Error())
-	}
-	r.drained = drained
-	if !drained && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		r.run.Errors = append(r.run.Errors, fmt.Sprintf("timeout: the SQS server did not see every message processed or dead-lettered within %s (see server.lost, server.in_flight, server.waiting)", sc.Timeout))
-	}
+	recordLedgerLoad(ctx, r, drained, loadErr)
 	return nil
 }
 
@@ -253,13 +230,7 @@ func (c *consumerRun) assemble(r *repeat) {
 		m["lost"] = float64(c.server.Lost)
 	}
 	maps.Copy(run.Metrics, m)
-	run.Accounting = result.Accounting{JobsSent: c.stats.JobsSent, Sent: c.stats.TasksSent, Lost: c.server.Lost}
-	for i, l := range c.server.LostIDs {
-		if i == 20 {
-			break
-		}
-		run.Accounting.LostIDs = append(run.Accounting.LostIDs, l.ID)
-	}
+	run.Accounting = ledgerAccounting(c.stats, c.server)
 	run.Series = c.probe.Series
 	run.Batches = c.probe.Batches
 	run.Warnings = append(run.Warnings, c.probe.Errors...)

@@ -159,26 +159,11 @@ type fullRun struct {
 // the backend is shared), starts the service and the dead-letter drainer.
 func (f *fullRun) setup(ctx context.Context, r *repeat) error {
 	sc := r.sc
-	queues, err := r.backend.CreateQueues(ctx, sqsbackend.QueueSpec{
-		Jobs:              sc.SQS.Queues.Jobs,
-		Tasks:             sc.SQS.Queues.Tasks,
-		DeadLetter:        sc.SQS.Queues.DeadLetter,
-		VisibilityTimeout: sc.SQS.VisibilityTimeout,
-		MaxReceiveCount:   sc.SQS.MaxReceiveCount,
-		WaitTime:          sc.SQS.WaitTime,
-		Prefix:            r.queuePrefix(),
-	})
-	// Deleted on every path, even a half-created set.
-	r.onEnd(func(ctx context.Context) {
-		if err := r.backend.DeleteQueues(ctx, queues); err != nil {
-			r.run.Warnings = append(r.run.Warnings, err.Error())
-		}
-	})
-	if err != nil {
-		return envError(fmt.Errorf("creating queues: %w", err))
+	if err := createRepeatQueues(ctx, r); err != nil {
+		return err
 	}
-	r.queues = queues
-	r.run.Warnings = append(r.run.Warnings, r.backend.Warnings...)
+	queues := r.queues
+	var err error
 	// The service's own client counts its requests (sqscount), so that
 	// requests per message are measured the same on every backend.
 	f.client = newServiceClient(sc.Faults.SQS, f.requests.Client(r.backend.Client))

@@ -6,11 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/stretchr/testify/assert"
-	"github.com/stretchr/testify/require"
-
-	"github.com/sqsperf/sqsperf/runner"
-	"github.com/sqsperf/sqsperf/runner/scenario"
+	"github.com/sqsperf/sqsperf/examples/internal/harness"
 )
 
 // TestScenarioRunsTheNodeExample runs scenarios/stress.yaml through the
@@ -24,21 +20,5 @@ func TestScenarioRunsTheNodeExample(t *testing.T) {
 	if _, err := os.Stat(filepath.Join("node_modules", "sqs-consumer")); err != nil {
 		t.Skip("the Node example's packages are not installed: run examples/node/install.sh (npm ci) to enable this test")
 	}
-	sc, err := scenario.Load(filepath.Join("scenarios", "stress.yaml"))
-	require.NoError(t, err)
-	res, code, err := runner.RunAndJudge(t.Context(), sc, runner.Options{Size: 0.2, Repeats: 1, ProfileDir: t.TempDir()}, runner.JudgeOptions{TimeAsInfo: true})
-	require.NoError(t, err)
-	run := res.Cases[0].Runs[0]
-	require.Empty(t, run.Errors)
-	require.NotNil(t, run.Server, "the server view: %v", run.Warnings)
-	assert.Zero(t, run.Server.Lost, "lost ids: %v", run.Server.LostIDs)
-	assert.Equal(t, run.Server.Sent, run.Server.Processed)
-	assert.Equal(t, 100, run.Accounting.JobsSent)
-	for _, key := range []string{"cpu.per_message", "process.rss.peak", "process.threads.max", "process.startup"} {
-		assert.Positive(t, run.Metrics[key], "%s must be measured", key)
-	}
-	t.Logf("node: cpu.per_message %.0fµs, rss %.0f MiB, %v threads, start-up %.0fms, throughput %.0f/s",
-		run.Metrics["cpu.per_message"]*1e6, run.Metrics["process.rss.peak"]/(1<<20), run.Metrics["process.threads.max"],
-		run.Metrics["process.startup"]*1e3, run.Metrics["throughput"])
-	assert.Equal(t, 0, int(code), "verdict %s: %+v", res.Verdict, res.Thresholds)
+	harness.CheckScenario(t, filepath.Join("scenarios", "stress.yaml"), "node")
 }

@@ -492,31 +492,53 @@ func (r *jsonReader) sendEntryField(e *sendEntry, key []byte) bool {
 	return true
 }
 
-func decodeSendInput(body []byte, in *sendInput) *apiError {
+// entry is what a request carries one of, or a batch of.
+type entry interface{ sendEntry | handleEntry }
+
+// entryField reads one field of e; it reports false for a field that is
+// not part of an entry. A type switch, not a function value: a call
+// through a function value makes the reader escape to the heap, one
+// allocation more per request on the hot path.
+func entryField[E entry](r *jsonReader, e *E, key []byte) bool {
+	switch e := any(e).(type) {
+	case *sendEntry:
+		return r.sendEntryField(e, key)
+	case *handleEntry:
+		return r.handleEntryField(e, key)
+	}
+	return false
+}
+
+// decodeEntryInput reads a request of one entry beside its QueueUrl
+// (SendMessage, DeleteMessage, ChangeMessageVisibility).
+func decodeEntryInput[E entry](body []byte, queueURL *string, e *E) *apiError {
 	r := jsonReader{data: body}
 	r.object(func(key []byte) {
 		if string(key) == "QueueUrl" {
-			r.strTo(&in.QueueURL)
-		} else if !r.sendEntryField(&in.sendEntry, key) {
+			r.strTo(queueURL)
+		} else if !entryField(&r, e, key) {
 			r.skip()
 		}
 	})
 	return r.end()
 }
 
-func decodeSendBatchInput(body []byte, in *sendBatchInput) *apiError {
+// decodeBatchInput reads a batch request: its QueueUrl and its Entries
+// (the *Batch actions).
+func decodeBatchInput[E entry](body []byte, queueURL *string, entries *[]E) *apiError {
 	r := jsonReader{data: body}
 	r.object(func(key []byte) {
 		switch string(key) {
 		case "QueueUrl":
-			r.strTo(&in.QueueURL)
+			r.strTo(queueURL)
 		case "Entries":
-			in.Entries = nil
+			*entries = nil
 			r.array(func() {
-				in.Entries = append(in.Entries, sendEntry{})
-				e := &in.Entries[len(in.Entries)-1]
+				var zero E
+				*entries = append(*entries, zero)
+				e := &(*entries)[len(*entries)-1]
 				r.object(func(key []byte) {
-					if !r.sendEntryField(e, key) {
+					if !entryField(&r, e, key) {
 						r.skip()
 					}
 				})
@@ -526,6 +548,14 @@ func decodeSendBatchInput(body []byte, in *sendBatchInput) *apiError {
 		}
 	})
 	return r.end()
+}
+
+func decodeSendInput(body []byte, in *sendInput) *apiError {
+	return decodeEntryInput(body, &in.QueueURL, &in.sendEntry)
+}
+
+func decodeSendBatchInput(body []byte, in *sendBatchInput) *apiError {
+	return decodeBatchInput(body, &in.QueueURL, &in.Entries)
 }
 
 func decodeReceiveInput(body []byte, in *receiveInput) *apiError {
@@ -576,37 +606,9 @@ func (r *jsonReader) handleEntryField(e *handleEntry, key []byte) bool {
 }
 
 func decodeHandleInput(body []byte, in *handleInput) *apiError {
-	r := jsonReader{data: body}
-	r.object(func(key []byte) {
-		if string(key) == "QueueUrl" {
-			r.strTo(&in.QueueURL)
-		} else if !r.handleEntryField(&in.handleEntry, key) {
-			r.skip()
-		}
-	})
-	return r.end()
+	return decodeEntryInput(body, &in.QueueURL, &in.handleEntry)
 }
 
 func decodeHandleBatchInput(body []byte, in *handleBatchInput) *apiError {
-	r := jsonReader{data: body}
-	r.object(func(key []byte) {
-		switch string(key) {
-		case "QueueUrl":
-			r.strTo(&in.QueueURL)
-		case "Entries":
-			in.Entries = nil
-			r.array(func() {
-				in.Entries = append(in.Entries, handleEntry{})
-				e := &in.Entries[len(in.Entries)-1]
-				r.object(func(key []byte) {
-					if !r.handleEntryField(e, key) {
-						r.skip()
-					}
-				})
-			})
-		default:
-			r.skip()
-		}
-	})
-	return r.end()
+	return decodeBatchInput(body, &in.QueueURL, &in.Entries)
 }
