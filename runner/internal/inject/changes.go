@@ -53,9 +53,11 @@ func changes(cpuWork int) []change {
 				anchor:  "func(ctx context.Context, b []*message) { s.deleteBatch(ctx, tasksQueue, b) }",
 				replace: "func(ctx context.Context, b []*message) { for _, m := range b { s.deleteBatch(ctx, tasksQueue, []*message{m}) } }"},
 		}},
-		{name: "polling", what: "short polling (WaitTimeSeconds 0): extra empty receives", edits: []edit{
-			{file: "service/service.go", anchor: "WaitTimeSeconds:             wholeSeconds(s.cfg.WaitTime),",
-				replace: "WaitTimeSeconds:             0,"}}},
+		// Not WaitTimeSeconds 0: the SDK omits a zero and the queue's own
+		// long-poll setting applies, so that edit changes nothing.
+		{name: "polling", what: "receives one message per call instead of up to ten: many more receive requests", edits: []edit{
+			{file: "service/service.go", anchor: "\tin.MaxNumberOfMessages = int32(max)\n",
+				replace: "\tin.MaxNumberOfMessages = 1\n"}}},
 		{name: "lock", what: "a global lock held around the handler", edits: []edit{
 			{file: "service/service.go", anchor: invokeAnchor,
 				replace: "\tinjectedMu.Lock()\n\tdefer injectedMu.Unlock()\n" + invokeAnchor}, sinks}},
