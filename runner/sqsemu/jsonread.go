@@ -532,7 +532,12 @@ func decodeBatchInput[E entry](body []byte, queueURL *string, entries *[]E) *api
 		case "QueueUrl":
 			r.strTo(queueURL)
 		case "Entries":
-			*entries = nil
+			// As encoding/json: null leaves no slice, [] an empty one.
+			if r.null() {
+				*entries = nil
+				break
+			}
+			*entries = []E{}
 			r.array(func() {
 				var zero E
 				*entries = append(*entries, zero)
