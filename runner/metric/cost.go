@@ -22,19 +22,21 @@ func SQSRequestsBy(action string) string { return SQSRequests + "." + action }
 func init() {
 	// Request counts depend on how the consumer batches and polls, not on
 	// the machine's speed, so a stored baseline judges them anywhere.
-	// Their tolerances come from A/A runs (baselines/README.md): batching
-	// varies a little with timing (a delete batch closes early when the
-	// pool drains), polling while idle varies more.
-	def(Def{Name: SQSRequests, Unit: Number, Better: LowerIsBetter, Tolerance: 0.25, Gate: true,
+	// Their tolerances against a stored baseline are 50%: batching follows
+	// timing, and the same code under another load read receives per task
+	// +33%. What they are for is far beyond that: deletes one by one read
+	// +600%, one message per receive +120%. The interleaved A/B judges
+	// them at 25% (runner.ABTolerances).
+	def(Def{Name: SQSRequests, Unit: Number, Better: LowerIsBetter, Tolerance: 0.50, Gate: true,
 		Help: "SQS requests the service made per task processed, every action and retry attempt counted in its own client"})
 	for _, a := range []struct {
 		name, help string
 		tol        float64
 		gate       bool
 	}{
-		{"receive", "ReceiveMessage calls that returned messages, per task", 0.25, true},
+		{"receive", "ReceiveMessage calls that returned messages, per task", 0.50, true},
 		{"receive_empty", "ReceiveMessage calls that returned nothing (idle polling), per task", 0.50, false},
-		{"delete", "DeleteMessage(Batch) calls per task: one-by-one deletes instead of batches show here", 0.25, true},
+		{"delete", "DeleteMessage(Batch) calls per task: one-by-one deletes instead of batches show here", 0.50, true},
 		{"send", "SendMessage(Batch) calls per task (overflow to the tasks queue, DLQ hand-offs)", 0.25, false},
 		{"change_visibility", "ChangeMessageVisibility(Batch) calls per task (heartbeats, retry delays)", 0.50, false},
 		{"other", "other SQS calls per task (queue management)", 0.50, false},

@@ -31,14 +31,16 @@ func init() {
 	// Cost per message: the least noisy regression gates.
 	def(Def{Name: "cpu.per_message", Unit: Duration, Better: LowerIsBetter, MachineDependent: true, Tolerance: 0.10, Gate: true,
 		Help: "process CPU time (user+system, getrusage) per task processed"})
-	// Allocation tolerances are 5%: with the SQS server in its own process
-	// the service's allocations per message vary by 1-4% (CV over ten
-	// runs, stress and memory; up to 8% where faults are injected), and
-	// the Mann-Whitney test, not the tolerance, guards against that noise.
-	// The tolerance is the smallest change worth failing a build for.
-	def(Def{Name: "alloc.per_message", Unit: Count, Better: LowerIsBetter, Tolerance: 0.05, Gate: true,
+	// Allocation tolerances against a stored baseline are 20%: part of
+	// the allocations per message are the SDK's per request, and requests
+	// per message follow batching, which follows timing. Measured: the
+	// same code against baselines taken an hour earlier under another
+	// load read receives per task +33% and allocated bytes +12%. The
+	// interleaved A/B, whose sides share the timing, judges them at 5%
+	// (runner.ABTolerances).
+	def(Def{Name: "alloc.per_message", Unit: Count, Better: LowerIsBetter, Tolerance: 0.20, Gate: true,
 		Help: "heap allocations per task processed"})
-	def(Def{Name: "alloc.bytes_per_message", Unit: Bytes, Better: LowerIsBetter, Tolerance: 0.05, Gate: true,
+	def(Def{Name: "alloc.bytes_per_message", Unit: Bytes, Better: LowerIsBetter, Tolerance: 0.20, Gate: true,
 		Help: "heap bytes allocated per task processed"})
 
 	// Accounting: every task by id. Not machine dependent: a lost message
