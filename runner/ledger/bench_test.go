@@ -27,6 +27,7 @@ func BenchmarkServerWithLedger(b *testing.B) {
 			do := func(action string, body []byte) []byte {
 				req := httptest.NewRequest(http.MethodPost, "http://127.0.0.1:9324/", bytes.NewReader(body))
 				req.Header.Set("X-Amz-Target", "AmazonSQS."+action)
+				req.Header.Set("Content-Type", "application/x-amz-json-1.0")
 				rec := httptest.NewRecorder()
 				h.ServeHTTP(rec, req)
 				if rec.Code != http.StatusOK {

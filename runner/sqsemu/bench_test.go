@@ -2,6 +2,7 @@ package sqsemu
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -48,32 +49,44 @@ func BenchmarkSendReceiveDelete(b *testing.B) {
 	b.RunParallel(func(pb *testing.PB) {
 		del := make([]types.DeleteMessageBatchRequestEntry, 0, 10)
 		for pb.Next() {
-			if _, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: url, Entries: entries}); err != nil {
-				b.Error(err)
+			n, _, ok := sendReceiveDelete(ctx, b, c, url, entries, &del)
+			if !ok {
 				return
 			}
-			got, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 10})
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			if len(got.Messages) == 0 {
-				continue
-			}
-			del = del[:0]
-			for i, m := range got.Messages {
-				del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
-			}
-			res, err := c.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: url, Entries: del})
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			moved.Add(int64(len(res.Successful)))
+			moved.Add(int64(n))
 		}
 	})
 	b.StopTimer()
 	reportThroughput(b, moved.Load(), processCPU()-cpuBefore)
+}
+
+// sendReceiveDelete is one round of the benchmarks' loop: a batch sent,
+// one receive of up to ten, those deleted in a batch. It returns the
+// messages deleted and the requests made; ok is false after an error
+// (already reported).
+func sendReceiveDelete(ctx context.Context, b *testing.B, c *sqs.Client, url *string, entries []types.SendMessageBatchRequestEntry, del *[]types.DeleteMessageBatchRequestEntry) (moved, requests int, ok bool) {
+	if _, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: url, Entries: entries}); err != nil {
+		b.Error(err)
+		return 0, 1, false
+	}
+	got, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 10})
+	if err != nil {
+		b.Error(err)
+		return 0, 2, false
+	}
+	if len(got.Messages) == 0 {
+		return 0, 2, true
+	}
+	*del = (*del)[:0]
+	for i, m := range got.Messages {
+		*del = append(*del, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
+	}
+	res, err := c.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: url, Entries: *del})
+	if err != nil {
+		b.Error(err)
+		return 0, 3, false
+	}
+	return len(res.Successful), 3, true
 }
 
 // reportThroughput reports wall-clock messages per second and, because

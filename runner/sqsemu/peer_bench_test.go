@@ -127,30 +127,12 @@ func benchmarkServerProcess(b *testing.B, cmd *exec.Cmd) {
 	b.RunParallel(func(pb *testing.PB) {
 		del := make([]types.DeleteMessageBatchRequestEntry, 0, 10)
 		for pb.Next() {
-			if _, err := c.SendMessageBatch(ctx, &sqs.SendMessageBatchInput{QueueUrl: url, Entries: entries}); err != nil {
-				b.Error(err)
+			n, reqs, ok := sendReceiveDelete(ctx, b, c, url, entries, &del)
+			requests.Add(int64(reqs))
+			if !ok {
 				return
 			}
-			got, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: url, MaxNumberOfMessages: 10})
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			requests.Add(2)
-			if len(got.Messages) == 0 {
-				continue
-			}
-			del = del[:0]
-			for i, m := range got.Messages {
-				del = append(del, types.DeleteMessageBatchRequestEntry{Id: aws.String(strconv.Itoa(i)), ReceiptHandle: m.ReceiptHandle})
-			}
-			res, err := c.DeleteMessageBatch(ctx, &sqs.DeleteMessageBatchInput{QueueUrl: url, Entries: del})
-			if err != nil {
-				b.Error(err)
-				return
-			}
-			requests.Add(1)
-			moved.Add(int64(len(res.Successful)))
+			moved.Add(int64(n))
 		}
 	})
 	b.StopTimer()
