@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"runtime"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
@@ -153,9 +152,7 @@ func (c *consumerRun) warmup(ctx context.Context, r *repeat) error {
 func (c *consumerRun) measure(ctx context.Context, r *repeat) error {
 	sc := r.sc
 	probes := startProbes(ctx, sc, r.opt, r.backend.Client, r.queues)
-	runtime.GC()
-	c.window.Before = takeCostSnapshot(ctx, &c.requests, r.backend.Backend)
-	c.window.Start = time.Now()
+	c.window.begin(ctx, &c.requests, r.backend.Backend)
 	r.prog.phase("load")
 	hooks := load.Hooks{
 		BeforeBatch: func(ctx context.Context, batch int) error {
@@ -170,8 +167,7 @@ func (c *consumerRun) measure(ctx context.Context, r *repeat) error {
 	var drained bool
 	var loadErr, err error
 	c.stats, drained, loadErr, err = driveLedgerLoad(ctx, r, hooks, c.window.Start, c.waitSettled)
-	c.window.End = time.Now()
-	c.window.After = takeCostSnapshot(context.WithoutCancel(ctx), &c.requests, r.backend.Backend)
+	c.window.finish(context.WithoutCancel(ctx), &c.requests, r.backend.Backend)
 	if drained {
 		probes.MarkBatch(sc.Load.Batches - 1)
 	}

@@ -30,6 +30,9 @@ type costSnapshot struct {
 	Server      sqsbackend.ServerCost
 	ServerKnown bool
 	ServerErr   error
+	// Sites is the memory profile: what each allocation site of this
+	// process allocated so far (read only for a consumer in this process).
+	Sites collect.AllocSites
 }
 
 // takeCostSnapshot reads every cost source once. requests and b may be
@@ -48,6 +51,23 @@ func takeCostSnapshot(ctx context.Context, requests *sqscount.Counter, b *sqsbac
 type measureWindow struct {
 	Start, End    time.Time
 	Before, After costSnapshot
+}
+
+// begin opens the window of a run whose consumer runs in this process:
+// the memory profile (after a GC that publishes it) first, then the costs.
+func (w *measureWindow) begin(ctx context.Context, requests *sqscount.Counter, b *sqsbackend.Backend) {
+	sites := collect.ReadAllocSites()
+	w.Before = takeCostSnapshot(ctx, requests, b)
+	w.Before.Sites = sites
+	w.Start = time.Now()
+}
+
+// finish closes it: the costs first, so that the GC which publishes the
+// memory profile is not counted in the window's CPU.
+func (w *measureWindow) finish(ctx context.Context, requests *sqscount.Counter, b *sqsbackend.Backend) {
+	w.End = time.Now()
+	w.After = takeCostSnapshot(ctx, requests, b)
+	w.After.Sites = collect.ReadAllocSites()
 }
 
 // Seconds is the window's wall time.
@@ -91,6 +111,7 @@ func assembleMetrics(m runMeasurements) (map[string]float64, []string) {
 	maps.Copy(out, m.Probe.Metrics)
 	maps.Copy(out, sqscount.PerMessage(m.Window.After.Requests.Sub(m.Window.Before.Requests), m.Accounting.Processed))
 	maps.Copy(out, harnessPerMessage(m.Window, m.Accounting.Processed))
+	maps.Copy(out, ownersPerMessage(m.Window, m.Accounting.Processed))
 	var errs []string
 	if !m.CrashedAt.IsZero() {
 		if rec, ok := recoveryAfter(m.Throughput, m.CrashedAt.Sub(m.Window.Start).Seconds()); ok {
@@ -118,6 +139,26 @@ func harnessPerMessage(w measureWindow, processed int) map[string]float64 {
 		metric.HarnessCPU:        d.CPU.Seconds() / n,
 		metric.HarnessAllocs:     float64(d.Allocs) / n,
 		metric.HarnessAllocBytes: float64(d.AllocBytes) / n,
+	}
+}
+
+// ownersPerMessage splits the allocations of the window by whose code
+// asked for them (collect.Attribution): the consumer's own code, the AWS
+// SDK, the runner. The consumer's own share does not move with how many
+// messages each SQS request carried, which is what makes the whole
+// process's alloc.bytes_per_message noisy.
+func ownersPerMessage(w measureWindow, processed int) map[string]float64 {
+	owners := collect.DefaultAttribution.Owners(w.Before.Sites, w.After.Sites)
+	if owners == nil || processed <= 0 {
+		return nil
+	}
+	n := float64(processed)
+	own, sdk, harness := owners[collect.OwnerConsumer], owners[collect.OwnerSDK], owners[collect.OwnerHarness]
+	return map[string]float64{
+		metric.AllocOwnBytes:     own.Bytes / n,
+		metric.AllocOwn:          own.Objects / n,
+		metric.AllocSDKBytes:     sdk.Bytes / n,
+		metric.AllocHarnessBytes: harness.Bytes / n,
 	}
 }
 

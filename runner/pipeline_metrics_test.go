@@ -5,11 +5,14 @@ import (
 	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 
 	"github.com/sqsperf/sqsperf/runner/collect"
 	"github.com/sqsperf/sqsperf/runner/fault"
+	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/probe"
 	"github.com/sqsperf/sqsperf/runner/result"
+	"github.com/sqsperf/sqsperf/runner/scenario"
 )
 
 func TestPipelineAssembleMetrics(t *testing.T) {
@@ -108,4 +111,31 @@ func TestPipelineMeasureWindowUtilization(t *testing.T) {
 		After:  costSnapshot{Process: collect.Cost{CPU: 3 * time.Second}}}
 	assert.InDelta(t, 0.5, w.utilization(2), 1e-12)
 	assert.Zero(t, measureWindow{}.utilization(2))
+}
+
+// TestAllocationsAreSplitByOwner runs the built-in service and checks that
+// the memory profile's split (alloc.own.*, alloc.sdk.*, alloc.harness.*)
+// is there and adds up to no more than the process's whole allocations.
+func TestAllocationsAreSplitByOwner(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs stress at a fifth of its size: skipped in -short mode")
+	}
+	sc, err := scenario.Load("../scenarios/stress.yaml")
+	require.NoError(t, err)
+	res, err := Run(t.Context(), sc, Options{Size: 0.2, Repeats: 1})
+	require.NoError(t, err)
+	m := res.Cases[0].Runs[0].Metrics
+	total := m["alloc.bytes_per_message"]
+	own, sdk, harness := m[metric.AllocOwnBytes], m[metric.AllocSDKBytes], m[metric.AllocHarnessBytes]
+	t.Logf("per task: total %.0f B, own %.0f B, sdk %.0f B, harness %.0f B", total, own, sdk, harness)
+	// The service's handler alone allocates each task's payload buffer
+	// (service.downloadHandler), the SDK a few KiB per request.
+	assert.Greater(t, own, 1000.0)
+	assert.Greater(t, sdk, own)
+	assert.Positive(t, harness)
+	assert.Positive(t, m[metric.AllocOwn])
+	// Sampled estimates: their sum may exceed the exact total by the
+	// sampling noise only (a few percent); the rest is the standard
+	// library's own goroutines (net/http's connection loops).
+	assert.Less(t, own+sdk+harness, total*1.05)
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"runtime"
 
 	"sync/atomic"
 	"time"
@@ -126,6 +125,7 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 		if err := checkConsumer(sc, opt); err != nil {
 			return result.Run{Repeat: repeat, Started: time.Now().UTC(), Metrics: map[string]float64{}}, err
 		}
+		collect.SampleAllocations() // the consumer's allocations are attributed (alloc.own.*)
 		return runRepeat(ctx, sc, repeat, label, opt, opt.backends(), &consumerRun{fn: opt.consumer})
 	}
 	if !sc.Service.Command.IsZero() {
@@ -134,6 +134,7 @@ func runOnce(ctx context.Context, sc *scenario.Scenario, repeat int, label strin
 		}
 		return runRepeat(ctx, sc, repeat, label, opt, opt.backends(), &commandRun{})
 	}
+	collect.SampleAllocations() // the service's allocations are attributed (alloc.own.*)
 	return runRepeat(ctx, sc, repeat, label, opt, opt.backends(), &fullRun{})
 }
 
@@ -210,9 +211,7 @@ func (f *fullRun) measure(ctx context.Context, r *repeat) error {
 		return err
 	}
 	probes := startProbes(ctx, sc, r.opt, r.backend.Client, r.queues)
-	runtime.GC()
-	f.window.Before = takeCostSnapshot(ctx, &f.requests, r.backend.Backend)
-	f.window.Start = time.Now()
+	f.window.begin(ctx, &f.requests, r.backend.Backend)
 	r.prog.phase("load")
 	stopMonitor := startMonitor(ctx, r.opt, r.backend.Client, r.queues, sc)
 	r.onEnd(func(context.Context) { stopMonitor() })
@@ -223,8 +222,7 @@ func (f *fullRun) measure(ctx context.Context, r *repeat) error {
 	if loadErr != nil && !errors.Is(loadErr, context.DeadlineExceeded) {
 		r.run.Errors = append(r.run.Errors, "load: "+loadErr.Error())
 	}
-	f.window.End = time.Now()
-	f.window.After = takeCostSnapshot(context.WithoutCancel(ctx), &f.requests, r.backend.Backend)
+	f.window.finish(context.WithoutCancel(ctx), &f.requests, r.backend.Backend)
 	stopProgress()
 	if !r.drained {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
