@@ -33,7 +33,7 @@ type ConsumerFunc func(ctx context.Context, client *sqs.Client, queues sqsbacken
 const consumerReadyTimeout = scenario.DefaultReadyTimeout
 
 // warnConsumerShared is what every RunConsumer run carries.
-const warnConsumerShared = "RunConsumer: the consumer runs in the runner's process, so cpu.per_message and alloc.* include the load driver's share (the SQS server runs apart); " +
+const warnConsumerShared = "RunConsumer: the consumer runs in the runner's process, so cpu.per_message and alloc.bytes_per_message include the load driver's share (the SQS server runs apart; alloc.own.* is the consumer's code alone); " +
 	"accounting is the SQS server's (server.*, per SQS message); the stage timings and per-task accounting of the built-in service are not measured"
 
 // RunConsumer runs scenario sc against consumer, in this process: for
@@ -45,8 +45,12 @@ const warnConsumerShared = "RunConsumer: the consumer runs in the runner's proce
 // from the server's view (server.*, with the exact ids of lost ones).
 // The runtime probes (scheduler latency, tick lag, heap, goroutines)
 // watch this process, the consumer's; the sqs.requests.* metrics count
-// the requests of the client it is given. Judge the result with Judge,
-// as for Run.
+// the requests of the client it is given; alloc.own.* are the
+// allocations of the consumer's own code (every allocation site whose
+// nearest frame outside the standard library is neither the AWS SDK nor
+// this runner), from the memory profile, whose rate RunConsumer sets to
+// collect.AllocSampleRate unless the program set one. Judge the result
+// with Judge, as for Run.
 //
 // The scenario's built-in service settings that shape the service
 // (handler, task, failure_rate, faults) do not apply: the consumer is the
