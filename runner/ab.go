@@ -48,8 +48,8 @@ func ABTolerances() map[string]float64 {
 		"cpu.per_message":         0.05,
 		"alloc.per_message":       0.05,
 		"alloc.bytes_per_message": 0.05,
-		metric.AllocOwnBytes:      0.05,
-		metric.AllocOwn:           0.05,
+		metric.AllocOwnBytes:      0.10, // sampled: about 6% noise per run
+		metric.AllocOwn:           0.10,
 		"sqs.requests":            0.25,
 		"sqs.requests.receive":    0.25,
 		"sqs.requests.delete":     0.25,

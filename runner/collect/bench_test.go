@@ -90,6 +90,8 @@ func BenchmarkObserve(b *testing.B) {
 // allocSink keeps the benchmark's allocations from being optimized away.
 var allocSink [][]byte
 
+var benchDepth = 8
+
 // BenchmarkAllocSampling is what the memory profiler's sampling costs at
 // the rate the runner sets (AllocSampleRate) against the runtime's default
 // (512 KiB), on an allocation mix like one stress task's in the runner's
@@ -108,7 +110,7 @@ func BenchmarkAllocSampling(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				allocSink = allocSink[:0]
-				deepAlloc(8, func() {
+				deepAlloc(benchDepth, func() {
 					for i := 0; i < 300; i++ {
 						allocSink = append(allocSink, make([]byte, sizes[i%len(sizes)]))
 					}

@@ -26,11 +26,14 @@ const (
 )
 
 // AllocSampleRate is the memory profiler's sampling rate the runner sets
-// (runtime.MemProfileRate, bytes between samples on average): fine enough
-// that the consumer's own allocations over a run carry a few thousand
-// samples (sampling noise about 2% on stress), coarse enough that taking
-// the samples costs under 1% of the CPU per message (BenchmarkAllocSampling).
-const AllocSampleRate = 4 << 10
+// (runtime.MemProfileRate, bytes between samples on average). Each sample
+// walks the allocating stack, and the SDK's are deep (its middleware), so
+// the rate is a trade: at 4 KiB stress's cpu.per_message read +12% beside
+// the same code at the runtime's 512 KiB; at 16 KiB a run still holds
+// about 300 samples of the service's own bytes (2,000 tasks of 2.4 KiB),
+// a sampling noise near 6% per run, for a few percent of CPU
+// (BenchmarkAllocSampling).
+const AllocSampleRate = 16 << 10
 
 var sampling sync.Once
 

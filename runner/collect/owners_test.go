@@ -111,14 +111,14 @@ func TestOwnersAttributesEveryAllocationOnce(t *testing.T) {
 }
 
 func TestOwnersSampledEstimateIsUnbiased(t *testing.T) {
-	// At the runner's rate the estimate of 8 MiB in 64-byte objects is
+	// At the runner's rate the estimate of 32 MiB in 64-byte objects is
 	// within a few percent (about 1/sqrt(2048 samples) = 2.2% is one
 	// standard deviation; the bound is four).
 	old := runtime.MemProfileRate
 	runtime.MemProfileRate = AllocSampleRate
 	t.Cleanup(func() { runtime.MemProfileRate = old })
 	a := Attribution{SDK: []string{"github.com/sqsperf/sqsperf/runner/collect.allocAsSDK"}}
-	const n, size = 8 << 20 / 64, 64
+	const n, size = 32 << 20 / 64, 64
 	allocSink = make([][]byte, 0, 1024)
 	before := ReadAllocSites()
 	for range n / 1024 {
