@@ -56,7 +56,7 @@ type measureWindow struct {
 // begin opens the window of a run whose consumer runs in this process:
 // the memory profile (after a GC that publishes it) first, then the costs.
 func (w *measureWindow) begin(ctx context.Context, requests *sqscount.Counter, b *sqsbackend.Backend) {
-	sites := collect.ReadAllocSites()
+	sites := collect.DefaultAttribution.ReadAllocSites()
 	w.Before = takeCostSnapshot(ctx, requests, b)
 	w.Before.Sites = sites
 	w.Start = time.Now()
@@ -67,7 +67,7 @@ func (w *measureWindow) begin(ctx context.Context, requests *sqscount.Counter, b
 func (w *measureWindow) finish(ctx context.Context, requests *sqscount.Counter, b *sqsbackend.Backend) {
 	w.End = time.Now()
 	w.After = takeCostSnapshot(ctx, requests, b)
-	w.After.Sites = collect.ReadAllocSites()
+	w.After.Sites = collect.DefaultAttribution.ReadAllocSites()
 }
 
 // Seconds is the window's wall time.
@@ -148,7 +148,7 @@ func harnessPerMessage(w measureWindow, processed int) map[string]float64 {
 // messages each SQS request carried, which is what makes the whole
 // process's alloc.bytes_per_message noisy.
 func ownersPerMessage(w measureWindow, processed int) map[string]float64 {
-	owners := collect.DefaultAttribution.Owners(w.Before.Sites, w.After.Sites)
+	owners := w.After.Sites.Since(w.Before.Sites)
 	if owners == nil || processed <= 0 {
 		return nil
 	}

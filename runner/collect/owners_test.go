@@ -89,15 +89,15 @@ func TestOwnersAttributesEveryAllocationOnce(t *testing.T) {
 	runtime.ReadMemStats(&m1)
 	mapBytes := float64(m1.TotalAlloc - m0.TotalAlloc)
 
-	before := ReadAllocSites()
+	before := a.ReadAllocSites()
 	allocAsHarness(1000, 64)
 	allocAsSDK(2000, 128)
 	allocAsConsumer(500, 1024)
 	big := allocThroughStd(5000)
-	after := ReadAllocSites()
+	after := a.ReadAllocSites()
 	runtime.KeepAlive(big)
 
-	got := a.Owners(before, after)
+	got := after.Since(before)
 	require.NotNil(t, got)
 	assert.InDelta(t, 1000, got[OwnerHarness].Objects, 0)
 	assert.InDelta(t, 64*1000, got[OwnerHarness].Bytes, 0)
@@ -120,19 +120,19 @@ func TestOwnersSampledEstimateIsUnbiased(t *testing.T) {
 	a := Attribution{SDK: []string{"github.com/sqsperf/sqsperf/runner/collect.allocAsSDK"}}
 	const n, size = 32 << 20 / 64, 64
 	allocSink = make([][]byte, 0, 1024)
-	before := ReadAllocSites()
+	before := a.ReadAllocSites()
 	for range n / 1024 {
 		allocSink = allocSink[:0]
 		allocAsSDK(1024, size)
 	}
-	after := ReadAllocSites()
-	got := a.Owners(before, after)[OwnerSDK].Bytes
+	after := a.ReadAllocSites()
+	got := after.Since(before)[OwnerSDK].Bytes
 	assert.InEpsilon(t, float64(n*size), got, 0.09)
 }
 
 func TestOwnersWithoutProfiling(t *testing.T) {
-	assert.Nil(t, DefaultAttribution.Owners(AllocSites{}, AllocSites{Rate: 4096}))
-	assert.Nil(t, DefaultAttribution.Owners(AllocSites{Rate: 512}, AllocSites{Rate: 4096}), "a rate changed in between is not comparable")
+	assert.Nil(t, AllocSites{Rate: 4096}.Since(AllocSites{}))
+	assert.Nil(t, AllocSites{Rate: 4096}.Since(AllocSites{Rate: 512}), "a rate changed in between is not comparable")
 }
 
 func TestScaleSample(t *testing.T) {

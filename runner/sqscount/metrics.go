@@ -25,5 +25,16 @@ func PerMessage(c Counts, processed int) map[string]float64 {
 	for a := Action(0); a < numActions; a++ {
 		out[metric.SQSRequestsBy(a.String())] = float64(c.Requests[a]) / n
 	}
+	// A batch maximum of an action the consumer never called is not 0: it
+	// is not there.
+	for name, v := range map[string]uint64{
+		metric.SQSBatchReceive: c.ReceiveAskedMax,
+		metric.SQSBatchDelete:  c.DeleteBatchMax,
+		metric.SQSBatchSend:    c.SendBatchMax,
+	} {
+		if v > 0 {
+			out[name] = float64(v)
+		}
+	}
 	return out
 }

@@ -52,6 +52,14 @@ type Counts struct {
 	// Billable is the requests as SQS bills them: every attempt, and a
 	// request whose payload is over 64 KiB once per 64 KiB chunk.
 	Billable uint64
+	// The largest batches the consumer asked for, over the counter's
+	// life (not a window's: Sub keeps them): the most messages one
+	// ReceiveMessage asked for (MaxNumberOfMessages; SQS's default is 1),
+	// the most entries one delete or send call carried. How many messages
+	// each request actually carried follows timing; the largest batch the
+	// code ever makes does not, and a consumer that lost its batching
+	// never makes one larger than 1.
+	ReceiveAskedMax, DeleteBatchMax, SendBatchMax uint64
 }
 
 // Total is the number of requests of every action.
@@ -74,7 +82,7 @@ func (c Counts) Sub(before Counts) Counts {
 	out.MessagesSent -= before.MessagesSent
 	out.MessagesReceived -= before.MessagesReceived
 	out.Billable -= before.Billable
-	return out
+	return out // the maxima stay c's
 }
 
 // Counter counts requests made through every client it is attached to.
@@ -84,6 +92,18 @@ type Counter struct {
 	bytesSent, bytesReceived       atomic.Uint64
 	messagesSent, messagesReceived atomic.Uint64
 	billable                       atomic.Uint64
+	receiveAsked, deleteBatch      atomic.Uint64
+	sendBatch                      atomic.Uint64
+}
+
+// storeMax raises m to v if v is larger.
+func storeMax(m *atomic.Uint64, v uint64) {
+	for {
+		cur := m.Load()
+		if v <= cur || m.CompareAndSwap(cur, v) {
+			return
+		}
+	}
 }
 
 // Snapshot reads the counts so far.
@@ -97,6 +117,9 @@ func (c *Counter) Snapshot() Counts {
 	out.MessagesSent = c.messagesSent.Load()
 	out.MessagesReceived = c.messagesReceived.Load()
 	out.Billable = c.billable.Load()
+	out.ReceiveAskedMax = c.receiveAsked.Load()
+	out.DeleteBatchMax = c.deleteBatch.Load()
+	out.SendBatchMax = c.sendBatch.Load()
 	return out
 }
 
@@ -130,6 +153,7 @@ func (c *Counter) record(params, result any, md middleware.Metadata, err error) 
 	var payload uint64
 	switch in := params.(type) {
 	case *sqs.ReceiveMessageInput:
+		storeMax(&c.receiveAsked, uint64(max(1, in.MaxNumberOfMessages)))
 		action = ReceiveEmpty
 		if out, ok := result.(*sqs.ReceiveMessageOutput); ok && err == nil && len(out.Messages) > 0 {
 			action = Receive
@@ -141,12 +165,17 @@ func (c *Counter) record(params, result any, md middleware.Metadata, err error) 
 			c.bytesReceived.Add(n)
 			payload = n
 		}
-	case *sqs.DeleteMessageInput, *sqs.DeleteMessageBatchInput:
+	case *sqs.DeleteMessageInput:
 		action = Delete
+		storeMax(&c.deleteBatch, 1)
+	case *sqs.DeleteMessageBatchInput:
+		action = Delete
+		storeMax(&c.deleteBatch, uint64(len(in.Entries)))
 	case *sqs.ChangeMessageVisibilityInput, *sqs.ChangeMessageVisibilityBatchInput:
 		action = ChangeVisibility
 	case *sqs.SendMessageInput:
 		action = Send
+		storeMax(&c.sendBatch, 1)
 		if err == nil {
 			payload = sentSize(in.MessageBody, in.MessageAttributes)
 			c.messagesSent.Add(1)
@@ -154,6 +183,7 @@ func (c *Counter) record(params, result any, md middleware.Metadata, err error) 
 		}
 	case *sqs.SendMessageBatchInput:
 		action = Send
+		storeMax(&c.sendBatch, uint64(len(in.Entries)))
 		if out, ok := result.(*sqs.SendMessageBatchOutput); ok && err == nil {
 			// At most ten entries: a nested scan, so that counting adds
 			// no allocation to the service it measures.

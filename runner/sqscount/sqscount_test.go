@@ -72,11 +72,52 @@ func TestCounterCountsEveryActionAndPayload(t *testing.T) {
 	assert.Equal(t, uint64(1), delta.Requests[sqscount.Delete], "one batch of three deletes is one request")
 	assert.Equal(t, uint64(3), delta.Total())
 	assert.Equal(t, uint64(0), got.Requests[sqscount.Other], "CreateQueue went through the uncounted client")
+	// The largest batches asked for: a receive of up to 10 (the last one
+	// asked for SQS's default, 1), a delete of 3, a send of 2.
+	assert.Equal(t, uint64(10), got.ReceiveAskedMax)
+	assert.Equal(t, uint64(3), got.DeleteBatchMax)
+	assert.Equal(t, uint64(2), got.SendBatchMax)
+	assert.Equal(t, got.DeleteBatchMax, delta.DeleteBatchMax, "a window keeps the counter's maxima")
+	m := sqscount.PerMessage(delta, 3)
+	assert.Equal(t, 10.0, m[metric.SQSBatchReceive])
+	assert.Equal(t, 3.0, m[metric.SQSBatchDelete])
+	assert.Equal(t, 2.0, m[metric.SQSBatchSend])
 
 	// The base client is not counted.
 	_, err = base.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(body)})
 	require.NoError(t, err)
 	assert.Equal(t, got.Total(), c.Snapshot().Total())
+}
+
+// TestBatchMaximaShowLostBatching: a consumer that deletes one by one and
+// receives one message per call reads 1 on both maxima, whatever the
+// timing; an action never called has no maximum at all.
+func TestBatchMaximaShowLostBatching(t *testing.T) {
+	srv := sqsemu.NewServer()
+	defer srv.Close()
+	ctx := t.Context()
+	base := srv.Client()
+	q, err := base.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("one-by-one")})
+	require.NoError(t, err)
+	for range 3 {
+		_, err = base.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("m")})
+		require.NoError(t, err)
+	}
+	var c sqscount.Counter
+	client := c.Client(base)
+	for done := 0; done < 3; {
+		out, err := client.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q.QueueUrl, MaxNumberOfMessages: 1})
+		require.NoError(t, err)
+		for _, m := range out.Messages {
+			_, err = client.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q.QueueUrl, ReceiptHandle: m.ReceiptHandle})
+			require.NoError(t, err)
+			done++
+		}
+	}
+	m := sqscount.PerMessage(c.Snapshot(), 3)
+	assert.Equal(t, 1.0, m[metric.SQSBatchReceive])
+	assert.Equal(t, 1.0, m[metric.SQSBatchDelete])
+	assert.NotContains(t, m, metric.SQSBatchSend, "nothing was sent: no maximum, not 0")
 }
 
 func TestBillableCountsPayloadChunks(t *testing.T) {
