@@ -9,9 +9,9 @@ const (
 	PayloadSent       = "payload.sent"
 	PayloadReceived   = "payload.received"
 
-	SQSBatchReceive   = "sqs.batch.receive_max"
-	SQSBatchDelete    = "sqs.batch.delete_max"
-	SQSBatchSend      = "sqs.batch.send_max"
+	SQSBatchReceive = "sqs.batch.receive_max"
+	SQSBatchDelete  = "sqs.batch.delete_max"
+	SQSBatchSend    = "sqs.batch.send_max"
 
 	HarnessCPU        = "harness.sqs.cpu_per_message"
 	HarnessAllocBytes = "harness.sqs.alloc_bytes_per_message"
