@@ -154,9 +154,13 @@ func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) re
 	// that is not information only and not an exact count.
 	// Metrics missing on either side cannot be tested, so they do not
 	// count against the others' significance level.
+	// A metric that read the same value in every run on both sides (the
+	// largest batch asked for, 10 and 10) is no test at all: it is left
+	// out of the family rather than make the others' level stricter.
 	family := 0
 	for _, c := range cands {
-		if !c.info && !isExactCount(c.def, c.tolerance) && len(base.Samples[c.key]) > 0 && len(cur.Samples(c.key)) > 0 {
+		bs, cs := base.Samples[c.key], cur.Samples(c.key)
+		if !c.info && !isExactCount(c.def, c.tolerance) && len(bs) > 0 && len(cs) > 0 && !allEqual(bs, cs) {
 			family++
 		}
 	}
@@ -194,6 +198,12 @@ func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) re
 		cmp.Change, zeroBase = relativeChange(cmp.Baseline, cmp.Current)
 		if isExactCount(c.def, c.tolerance) && !c.info {
 			exactCheck(&cmp, bs, cs)
+			comps = append(comps, cmp)
+			continue
+		}
+		if allEqual(bs, cs) && !c.info {
+			cmp.Verdict = Unchanged
+			cmp.Note = "the same value in every run on both sides"
 			comps = append(comps, cmp)
 			continue
 		}
@@ -243,6 +253,19 @@ func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) re
 	}
 	rep.Comparisons = comps
 	return rep
+}
+
+// allEqual reports whether every sample of both sides is the same value.
+func allEqual(bs, cs []float64) bool {
+	if len(bs) == 0 {
+		return false
+	}
+	for _, x := range append(bs[1:len(bs):len(bs)], cs...) {
+		if x != bs[0] {
+			return false
+		}
+	}
+	return true
 }
 
 func familyWords(n int) string {

@@ -1,6 +1,7 @@
 package verdict
 
 import (
+	"github.com/sqsperf/sqsperf/runner/metric"
 	"math"
 	"testing"
 
@@ -398,4 +399,25 @@ func TestCompareUnequalSampleSizes(t *testing.T) {
 	got = byMetric(t, Compare(base, caseOf("s", gates(2, 150e-6, 80, 8000, 1000)), testFP, Options{}))
 	assert.Equal(t, Warning, got["cpu.per_message"].Verdict)
 	assert.Contains(t, got["cpu.per_message"].Note, "have 10 in the baseline and 2 in this run")
+}
+
+// TestCompareLeavesIdenticalMetricsOutOfTheFamily: a metric that read the
+// same value in every run on both sides (the largest batch asked for) is
+// unchanged without a test and does not make the others' correction
+// stricter; one that moved at all is tested as usual.
+func TestCompareLeavesIdenticalMetricsOutOfTheFamily(t *testing.T) {
+	baseS, curS := gates(8, 100e-6, 80, 8000, 1000), gates(8, 130e-6, 80, 8000, 1000)
+	without := byMetric(t, Compare(FromCase("s", "", testFP, caseOf("s", baseS)), caseOf("s", curS), testFP, Options{}))
+
+	tens := []float64{10, 10, 10, 10, 10, 10, 10, 10}
+	baseS[metric.SQSBatchReceive], curS[metric.SQSBatchReceive] = tens, tens
+	with := byMetric(t, Compare(FromCase("s", "", testFP, caseOf("s", baseS)), caseOf("s", curS), testFP, Options{}))
+	assert.Equal(t, Unchanged, with[metric.SQSBatchReceive].Verdict)
+	assert.Equal(t, "the same value in every run on both sides", with[metric.SQSBatchReceive].Note)
+	assert.Equal(t, without["cpu.per_message"].P, with["cpu.per_message"].P, "the constant metric is not in Holm's family")
+
+	// One run asking for 1: a test like any other, and a regression.
+	curS[metric.SQSBatchReceive] = []float64{1, 1, 1, 1, 1, 1, 1, 1}
+	got := byMetric(t, Compare(FromCase("s", "", testFP, caseOf("s", baseS)), caseOf("s", curS), testFP, Options{}))
+	assert.Equal(t, Regression, got[metric.SQSBatchReceive].Verdict)
 }
