@@ -164,7 +164,10 @@ type Comparison struct {
 	Current   float64 `json:"current_median"`
 	Change    float64 `json:"change"`  // relative: +0.15 is 15% higher
 	P         float64 `json:"p_value"` // after correction for multiple comparisons
-	Tolerance float64 `json:"tolerance"`
+	// PUncorrected is the test's own p-value, before the correction (0
+	// when no test ran).
+	PUncorrected float64 `json:"p_uncorrected,omitempty"`
+	Tolerance    float64 `json:"tolerance"`
 	// Verdict is one of: Regression, Improvement, Unchanged, Info, Warning.
 	Verdict Outcome `json:"verdict"`
 	Note    string  `json:"note,omitempty"` // e.g. "need 4 samples per side for p<0.05, have 3"

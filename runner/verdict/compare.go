@@ -244,6 +244,7 @@ func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) re
 	adjusted := HolmAdjust(ps)
 	for i, t := range judged {
 		cmp := &comps[t.idx]
+		cmp.PUncorrected = t.p
 		cmp.P = adjusted[i]
 		d, _, _ := metric.Resolve(cmp.Metric)
 		decide(cmp, d.Better, cmp.P <= opt.Alpha, opt.Alpha, len(judged))
