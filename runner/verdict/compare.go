@@ -136,9 +136,9 @@ func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) re
 		return rep
 	}
 	if !same {
-		what := "time-based metrics are reported as information only; allocations and message accounting are still judged"
+		what := "metrics that follow the machine's speed and load are reported as information only; the consumer's own allocations, its largest batches and message accounting are still judged"
 		if opt.StrictMachine {
-			what = "time-based metrics are judged anyway, as requested (strict machine mode)"
+			what = "metrics that follow the machine's speed and load are judged anyway, as requested (strict machine mode)"
 		}
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("the baseline was measured on another kind of machine (%s): %s; refresh the baseline on this machine to judge everything",
 			strings.Join(diffs, "; "), what))
@@ -355,9 +355,9 @@ func candidates(opt Options, sameMachine bool) ([]candidate, []string) {
 		case d.Better == metric.NoDirection:
 			c.info, c.infoWhy = true, "no better direction, so never a regression"
 		case d.MachineDependent && !sameMachine && !opt.StrictMachine:
-			c.info, c.infoWhy = true, "time-based and the baseline is from another kind of machine, so information only"
+			c.info, c.infoWhy = true, "follows the machine's speed and load, and the baseline is from another kind of machine, so information only"
 		case d.MachineDependent && opt.TimeAsInfo && !opt.StrictMachine:
-			c.info, c.infoWhy = true, "time-based: a stored baseline cannot judge it (the machine's speed drifts with the day and its load); the interleaved A/B against a revision does (runner compare, SQSPERF_AGAINST)"
+			c.info, c.infoWhy = true, "follows the machine's speed and load (times, and counts per message that follow batching): a stored baseline cannot judge it; the interleaved A/B against a revision does (runner compare, SQSPERF_AGAINST)"
 		}
 		out = append(out, c)
 	}
