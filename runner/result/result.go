@@ -158,12 +158,12 @@ func (t ThresholdResult) ReportedOnly() bool { return t.Error == "" && !t.Pass &
 
 // Comparison is one metric compared with the baseline.
 type Comparison struct {
-	Case      string  `json:"case"`
-	Metric    string  `json:"metric"`
-	Baseline  float64 `json:"baseline_median"`
-	Current   float64 `json:"current_median"`
-	Change    float64 `json:"change"`  // relative: +0.15 is 15% higher
-	P         float64 `json:"p_value"` // after correction for multiple comparisons
+	Case     string  `json:"case"`
+	Metric   string  `json:"metric"`
+	Baseline float64 `json:"baseline_median"`
+	Current  float64 `json:"current_median"`
+	Change   float64 `json:"change"`  // relative: +0.15 is 15% higher
+	P        float64 `json:"p_value"` // after correction for multiple comparisons
 	// PUncorrected is the test's own p-value, before the correction (0
 	// when no test ran).
 	PUncorrected float64 `json:"p_uncorrected,omitempty"`
