@@ -37,11 +37,11 @@ func init() {
 		Help: "SQS requests the service made per task processed, every action and retry attempt counted in its own client"})
 	// The largest batches: a code property, not a timing. A consumer that
 	// lost its batching asks for 1 where it asked for 10.
-	def(Def{Name: SQSBatchReceive, Unit: Count, Better: HigherIsBetter, Tolerance: 0.30, Gate: true,
+	def(Def{Name: SQSBatchReceive, Unit: Count, Better: HigherIsBetter, Bound: true, Tolerance: 0.30, Gate: true,
 		Help: "the most messages one ReceiveMessage call asked for (MaxNumberOfMessages; 1 when unset), over the run"})
-	def(Def{Name: SQSBatchDelete, Unit: Count, Better: HigherIsBetter, Tolerance: 0.50, Gate: true,
+	def(Def{Name: SQSBatchDelete, Unit: Count, Better: HigherIsBetter, Bound: true, Tolerance: 0.50, Gate: true,
 		Help: "the most messages one delete call carried (DeleteMessage: 1), over the run"})
-	def(Def{Name: SQSBatchSend, Unit: Count, Better: HigherIsBetter, Tolerance: 0.50,
+	def(Def{Name: SQSBatchSend, Unit: Count, Better: HigherIsBetter, Bound: true, Tolerance: 0.50,
 		Help: "the most messages one send call carried (SendMessage: 1), over the run"})
 	for _, a := range []struct {
 		name, help string

@@ -85,6 +85,13 @@ type Def struct {
 	// benchmark format marks it "assume: exact". Only a Count that is not
 	// machine dependent can be exact (metric_test.go checks it).
 	Exact bool
+	// Bound marks a property of the code read as the extreme of a run,
+	// such as the largest batch the consumer asked for: timing can only
+	// keep a run from reaching it, never carry it past. Against a
+	// baseline it needs no significance test: it regressed when even the
+	// run's best falls short of the baseline's worst by more than the
+	// tolerance, which one run can show (memory.yaml has one repeat).
+	Bound bool
 	Help  string
 }
 

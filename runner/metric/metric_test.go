@@ -125,6 +125,9 @@ func TestEveryDefIsValid(t *testing.T) {
 		if d.Exact && (d.Unit != metric.Count || d.MachineDependent || (d.Better != metric.NoDirection && d.Tolerance != 0)) {
 			t.Errorf("%s is Exact, but an exact tally is a Count, not machine dependent, and tolerates no change", d.Name)
 		}
+		if d.Bound && (d.Better == metric.NoDirection || d.MachineDependent || d.Exact) {
+			t.Errorf("%s is a Bound: a property of the code with a direction, not machine dependent and not a tally", d.Name)
+		}
 		if got, ok := metric.Lookup(d.Name); !ok || got != d {
 			t.Errorf("Lookup(%q) = %+v, %v; All() gave %+v", d.Name, got, ok, d)
 		}

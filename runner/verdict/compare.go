@@ -7,6 +7,7 @@ package verdict
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -160,7 +161,7 @@ func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) re
 	family := 0
 	for _, c := range cands {
 		bs, cs := base.Samples[c.key], cur.Samples(c.key)
-		if !c.info && !isExactCount(c.def, c.tolerance) && len(bs) > 0 && len(cs) > 0 && !allEqual(bs, cs) {
+		if !c.info && !isExactCount(c.def, c.tolerance) && !c.def.Bound && len(bs) > 0 && len(cs) > 0 && !allEqual(bs, cs) {
 			family++
 		}
 	}
@@ -198,6 +199,11 @@ func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) re
 		cmp.Change, zeroBase = relativeChange(cmp.Baseline, cmp.Current)
 		if isExactCount(c.def, c.tolerance) && !c.info {
 			exactCheck(&cmp, bs, cs)
+			comps = append(comps, cmp)
+			continue
+		}
+		if c.def.Bound && !c.info {
+			boundCheck(&cmp, c.def.Better, c.tolerance, bs, cs)
 			comps = append(comps, cmp)
 			continue
 		}
@@ -326,6 +332,36 @@ func exactCheck(cmp *result.Comparison, base, cur []float64) {
 		cmp.P = 1
 		cmp.Note += "exact count: no rise above the baseline's worst"
 	}
+}
+
+// boundCheck judges a bound of the code (metric.Def.Bound): timing only
+// keeps a run from reaching it, so the run's best is compared with the
+// baseline's worst, and no test is needed.
+func boundCheck(cmp *result.Comparison, better metric.Better, tolerance float64, base, cur []float64) {
+	cmp.P = 1
+	switch better {
+	case metric.HigherIsBetter:
+		worst, best := slices.Min(base), slices.Max(cur)
+		if best < worst*(1-tolerance) {
+			cmp.Verdict, cmp.P = Regression, 0
+			cmp.Note += fmt.Sprintf("bound: this run's best %g is below the baseline's worst %g by more than the %g%% tolerance (the code asks for less; timing cannot do that)", best, worst, tolerance*100)
+			return
+		}
+		if slices.Min(cur) > slices.Max(base) {
+			cmp.Verdict = Improvement
+			cmp.Note += fmt.Sprintf("bound: every run reached %g or more, above the baseline's best %g", slices.Min(cur), slices.Max(base))
+			return
+		}
+	case metric.LowerIsBetter:
+		worst, best := slices.Max(base), slices.Min(cur)
+		if best > worst*(1+tolerance) {
+			cmp.Verdict, cmp.P = Regression, 0
+			cmp.Note += fmt.Sprintf("bound: this run's best %g is above the baseline's worst %g by more than the %g%% tolerance", best, worst, tolerance*100)
+			return
+		}
+	}
+	cmp.Verdict = Unchanged
+	cmp.Note += "bound: within the baseline's range"
 }
 
 func candidates(opt Options, sameMachine bool) ([]candidate, []string) {

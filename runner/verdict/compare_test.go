@@ -402,22 +402,42 @@ func TestCompareUnequalSampleSizes(t *testing.T) {
 }
 
 // TestCompareLeavesIdenticalMetricsOutOfTheFamily: a metric that read the
-// same value in every run on both sides (the largest batch asked for) is
-// unchanged without a test and does not make the others' correction
-// stricter; one that moved at all is tested as usual.
+// same value in every run on both sides is unchanged without a test and
+// does not make the others' correction stricter; one that moved at all is
+// tested as usual.
 func TestCompareLeavesIdenticalMetricsOutOfTheFamily(t *testing.T) {
 	baseS, curS := gates(8, 100e-6, 80, 8000, 1000), gates(8, 130e-6, 80, 8000, 1000)
 	without := byMetric(t, Compare(FromCase("s", "", testFP, caseOf("s", baseS)), caseOf("s", curS), testFP, Options{}))
 
-	tens := []float64{10, 10, 10, 10, 10, 10, 10, 10}
-	baseS[metric.SQSBatchReceive], curS[metric.SQSBatchReceive] = tens, tens
+	same := []float64{20, 20, 20, 20, 20, 20, 20, 20}
+	baseS[metric.AllocOwn], curS[metric.AllocOwn] = same, same
 	with := byMetric(t, Compare(FromCase("s", "", testFP, caseOf("s", baseS)), caseOf("s", curS), testFP, Options{}))
-	assert.Equal(t, Unchanged, with[metric.SQSBatchReceive].Verdict)
-	assert.Equal(t, "the same value in every run on both sides", with[metric.SQSBatchReceive].Note)
+	assert.Equal(t, Unchanged, with[metric.AllocOwn].Verdict)
+	assert.Equal(t, "the same value in every run on both sides", with[metric.AllocOwn].Note)
 	assert.Equal(t, without["cpu.per_message"].P, with["cpu.per_message"].P, "the constant metric is not in Holm's family")
 
-	// One run asking for 1: a test like any other, and a regression.
-	curS[metric.SQSBatchReceive] = []float64{1, 1, 1, 1, 1, 1, 1, 1}
+	curS[metric.AllocOwn] = []float64{30, 30, 31, 30, 30, 32, 30, 30}
 	got := byMetric(t, Compare(FromCase("s", "", testFP, caseOf("s", baseS)), caseOf("s", curS), testFP, Options{}))
-	assert.Equal(t, Regression, got[metric.SQSBatchReceive].Verdict)
+	assert.Equal(t, Regression, got[metric.AllocOwn].Verdict, "once it moves it is tested")
+}
+
+// TestCompareJudgesBoundsWithoutATest: the largest batch asked for is a
+// property of the code that timing can only keep a run from reaching, so
+// one run asking for 1 against a baseline of 10 is a regression (no test
+// could say so from one run), and a run that did not fill its batches as
+// often as the baseline's worst is not.
+func TestCompareJudgesBoundsWithoutATest(t *testing.T) {
+	tens := []float64{10, 10, 10, 10, 10, 10, 10, 10, 10, 10}
+	cmp := func(base, cur []float64) result.Comparison {
+		b, c := gates(len(base), 100e-6, 80, 8000, 1000), gates(len(cur), 100e-6, 80, 8000, 1000)
+		b[metric.SQSBatchDelete], c[metric.SQSBatchDelete] = base, cur
+		return byMetric(t, Compare(FromCase("s", "", testFP, caseOf("s", b)), caseOf("s", c), testFP, Options{}))[metric.SQSBatchDelete]
+	}
+	lost := cmp(tens, []float64{1})
+	assert.Equal(t, Regression, lost.Verdict)
+	assert.Contains(t, lost.Note, "this run's best 1 is below the baseline's worst 10")
+
+	assert.Equal(t, Unchanged, cmp([]float64{4, 10, 10, 6, 10, 10}, []float64{3}).Verdict, "3 is within 50% of the baseline's worst, 4")
+	assert.Equal(t, Unchanged, cmp(tens, []float64{10}).Verdict)
+	assert.Equal(t, Improvement, cmp([]float64{1, 1, 1}, []float64{10, 10}).Verdict)
 }
