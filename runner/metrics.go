@@ -30,9 +30,10 @@ type costSnapshot struct {
 	Server      sqsbackend.ServerCost
 	ServerKnown bool
 	ServerErr   error
-	// Sites is the memory profile: what each allocation site of this
-	// process allocated so far (read only for a consumer in this process).
-	Sites collect.AllocSites
+	// Allocs is the memory profile, attributed: what the consumer's own
+	// code, the SDK and the runner allocated so far (read only for a
+	// consumer in this process).
+	Allocs collect.AllocProfile
 }
 
 // takeCostSnapshot reads every cost source once. requests and b may be
@@ -56,9 +57,9 @@ type measureWindow struct {
 // begin opens the window of a run whose consumer runs in this process:
 // the memory profile (after a GC that publishes it) first, then the costs.
 func (w *measureWindow) begin(ctx context.Context, requests *sqscount.Counter, b *sqsbackend.Backend) {
-	sites := collect.DefaultAttribution.ReadAllocSites()
+	allocs := collect.DefaultAttribution.ReadAllocProfile()
 	w.Before = takeCostSnapshot(ctx, requests, b)
-	w.Before.Sites = sites
+	w.Before.Allocs = allocs
 	w.Start = time.Now()
 }
 
@@ -67,7 +68,7 @@ func (w *measureWindow) begin(ctx context.Context, requests *sqscount.Counter, b
 func (w *measureWindow) finish(ctx context.Context, requests *sqscount.Counter, b *sqsbackend.Backend) {
 	w.End = time.Now()
 	w.After = takeCostSnapshot(ctx, requests, b)
-	w.After.Sites = collect.DefaultAttribution.ReadAllocSites()
+	w.After.Allocs = collect.DefaultAttribution.ReadAllocProfile()
 }
 
 // Seconds is the window's wall time.
@@ -148,7 +149,7 @@ func harnessPerMessage(w measureWindow, processed int) map[string]float64 {
 // messages each SQS request carried, which is what makes the whole
 // process's alloc.bytes_per_message noisy.
 func ownersPerMessage(w measureWindow, processed int) map[string]float64 {
-	owners := w.After.Sites.Since(w.Before.Sites)
+	owners := w.After.Allocs.Since(w.Before.Allocs)
 	if owners == nil || processed <= 0 {
 		return nil
 	}

@@ -68,14 +68,17 @@ var DefaultAttribution = Attribution{
 	SDK:     []string{"github.com/aws/"},
 }
 
-// AllocSites is a snapshot of the memory profile, already attributed:
+// AllocProfile is a snapshot of the memory profile, already attributed:
 // what each owner has allocated so far, estimated from the samples. It
 // holds four numbers, not the profile's thousands of sites, because a
 // snapshot is kept for the whole measured window and must not add to the
 // live heap the run measures (keeping the sites added a megabyte and read
-// as heap.live.max +90% on stress). Differences of two snapshots give what
-// each owner allocated in between (Since).
-type AllocSites struct {
+// as heap.live.max +90% on stress), and because a record shows only a
+// stack's first 32 frames: the SDK's deep stacks share them, so counts
+// keyed by them lost a third of the SDK's bytes (every record is added
+// up instead). Differences of two snapshots give what each owner
+// allocated in between (Since).
+type AllocProfile struct {
 	// Rate is the sampling rate the samples were taken at (0: profiling
 	// was off).
 	Rate   int
@@ -88,17 +91,17 @@ type OwnerAllocs struct {
 	Objects, Bytes float64
 }
 
-// ReadAllocSites forces a garbage collection, which publishes every
+// ReadAllocProfile forces a garbage collection, which publishes every
 // allocation made so far to the memory profile, reads the profile and
 // attributes each allocation site's samples, scaled up the way pprof does
 // it (a site whose objects average s bytes is sampled with probability
-// 1-exp(-s/rate)), to its owner. It returns the zero AllocSites (Rate 0)
+// 1-exp(-s/rate)), to its owner. It returns the zero AllocProfile (Rate 0)
 // when profiling is off.
-func (a Attribution) ReadAllocSites() AllocSites {
+func (a Attribution) ReadAllocProfile() AllocProfile {
 	runtime.GC()
 	rate := runtime.MemProfileRate
 	if rate <= 0 {
-		return AllocSites{}
+		return AllocProfile{}
 	}
 	var records []runtime.MemProfileRecord
 	n, _ := runtime.MemProfile(nil, true)
@@ -111,7 +114,7 @@ func (a Attribution) ReadAllocSites() AllocSites {
 			break
 		}
 	}
-	s := AllocSites{Rate: rate, owners: map[Owner]OwnerAllocs{}}
+	s := AllocProfile{Rate: rate, owners: map[Owner]OwnerAllocs{}}
 	for i := range records {
 		r := &records[i]
 		objects, bytes := scaleSample(siteCount{objects: r.AllocObjects, bytes: r.AllocBytes}, rate)
@@ -135,7 +138,7 @@ type siteCount struct{ objects, bytes int64 }
 // object size at the time of the snapshot; a site whose sizes vary a lot
 // between the two is estimated a little off, as pprof's own differences
 // of two profiles are.)
-func (s AllocSites) Since(before AllocSites) map[Owner]OwnerAllocs {
+func (s AllocProfile) Since(before AllocProfile) map[Owner]OwnerAllocs {
 	after := s
 	if before.Rate <= 0 || after.Rate != before.Rate {
 		return nil

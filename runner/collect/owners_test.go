@@ -89,12 +89,12 @@ func TestOwnersAttributesEveryAllocationOnce(t *testing.T) {
 	runtime.ReadMemStats(&m1)
 	mapBytes := float64(m1.TotalAlloc - m0.TotalAlloc)
 
-	before := a.ReadAllocSites()
+	before := a.ReadAllocProfile()
 	allocAsHarness(1000, 64)
 	allocAsSDK(2000, 128)
 	allocAsConsumer(500, 1024)
 	big := allocThroughStd(5000)
-	after := a.ReadAllocSites()
+	after := a.ReadAllocProfile()
 	runtime.KeepAlive(big)
 
 	got := after.Since(before)
@@ -120,19 +120,19 @@ func TestOwnersSampledEstimateIsUnbiased(t *testing.T) {
 	a := Attribution{SDK: []string{"github.com/sqsperf/sqsperf/runner/collect.allocAsSDK"}}
 	const n, size = 32 << 20 / 64, 64
 	allocSink = make([][]byte, 0, 1024)
-	before := a.ReadAllocSites()
+	before := a.ReadAllocProfile()
 	for range n / 1024 {
 		allocSink = allocSink[:0]
 		allocAsSDK(1024, size)
 	}
-	after := a.ReadAllocSites()
+	after := a.ReadAllocProfile()
 	got := after.Since(before)[OwnerSDK].Bytes
 	assert.InEpsilon(t, float64(n*size), got, 0.09)
 }
 
 func TestOwnersWithoutProfiling(t *testing.T) {
-	assert.Nil(t, AllocSites{Rate: 4096}.Since(AllocSites{}))
-	assert.Nil(t, AllocSites{Rate: 4096}.Since(AllocSites{Rate: 512}), "a rate changed in between is not comparable")
+	assert.Nil(t, AllocProfile{Rate: 4096}.Since(AllocProfile{}))
+	assert.Nil(t, AllocProfile{Rate: 4096}.Since(AllocProfile{Rate: 512}), "a rate changed in between is not comparable")
 }
 
 func TestScaleSample(t *testing.T) {
@@ -146,4 +146,31 @@ func TestScaleSample(t *testing.T) {
 	assert.InDelta(t, 64*645.0, b, 64)
 	o, b = scaleSample(siteCount{}, 4096)
 	assert.Zero(t, o+b)
+}
+
+// sdkAllocs is one function for both paths below, so their stacks are
+// alike for the 40-odd frames nearest the allocation.
+var sdkAllocs = func() { allocAsSDK(1000, 64) }
+
+//go:noinline
+func deepPathA() { deepAlloc(40, sdkAllocs) }
+
+//go:noinline
+func deepPathB() { deepAlloc(40, sdkAllocs) }
+
+// TestOwnersCountsStacksDeeperThanARecordShows: a profile record shows a
+// stack's first 32 frames only, so two deep call paths that differ
+// further out (the SDK's middleware chains) look alike in Stack0; each
+// must still be counted.
+func TestOwnersCountsStacksDeeperThanARecordShows(t *testing.T) {
+	old := runtime.MemProfileRate
+	runtime.MemProfileRate = 1
+	t.Cleanup(func() { runtime.MemProfileRate = old })
+	a := Attribution{SDK: []string{"github.com/sqsperf/sqsperf/runner/collect.allocAsSDK"}}
+	allocSink = make([][]byte, 0, 2000)
+	before := a.ReadAllocProfile()
+	deepPathA()
+	deepPathB()
+	got := a.ReadAllocProfile().Since(before)[OwnerSDK]
+	assert.InDelta(t, 2000, got.Objects, 0, "both paths, not one of them")
 }
