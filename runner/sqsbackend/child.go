@@ -54,6 +54,10 @@ const childURLPrefix = "SQSPERF_SQS_URL="
 // childStartTimeout bounds how long the parent waits for the URL.
 const childStartTimeout = 10 * time.Second
 
+// childShutdownGrace is how long the child lets open connections finish
+// once the runner is done with it.
+const childShutdownGrace = 100 * time.Millisecond
+
 // ServerCost is what the SQS server process has spent so far.
 type ServerCost struct {
 	CPU        time.Duration `json:"cpu_ns"`
@@ -107,9 +111,16 @@ func serveChild(region string, in io.Reader, out io.Writer) int {
 	fmt.Fprintf(out, "%shttp://%s\n", childURLPrefix, ln.Addr())
 	_, _ = io.Copy(io.Discard, in)
 	h.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	// The runner closes stdin once it is done with the server, so any
+	// connection still open is idle, or was dialled and never used (a
+	// client's dial that outlived its cancelled request), which
+	// http.Server.Shutdown waits up to 5 s for: it held one repeat in
+	// three for 2 s, the whole timeout. A short grace, then close.
+	ctx, cancel := context.WithTimeout(context.Background(), childShutdownGrace)
 	defer cancel()
-	_ = srv.Shutdown(ctx)
+	if srv.Shutdown(ctx) != nil {
+		_ = srv.Close()
+	}
 	return 0
 }
 
