@@ -441,3 +441,14 @@ func TestCompareJudgesBoundsWithoutATest(t *testing.T) {
 	assert.Equal(t, Unchanged, cmp(tens, []float64{10}).Verdict)
 	assert.Equal(t, Improvement, cmp([]float64{1, 1, 1}, []float64{10, 10}).Verdict)
 }
+
+func TestUTestPIsAProbability(t *testing.T) {
+	// One run at the middle of ten: benchmath's two-sided p doubles a
+	// tail that is over one half.
+	base := []float64{1, 2, 3, 4, 5, 6, 7, 8, 9, 10}
+	for _, cur := range [][]float64{{5.5}, {5}, {6}, {5, 6}} {
+		p := uTest(base, cur, 0.02).P
+		assert.LessOrEqual(t, p, 1.0, "cur %v", cur)
+		assert.Greater(t, p, 0.5, "cur %v", cur)
+	}
+}
