@@ -18,13 +18,22 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-func TestCounterCountsEveryActionAndPayload(t *testing.T) {
+// newQueue starts an embedded SQS server for the test and creates queue
+// name on it through the returned base client, which nothing counts.
+func newQueue(t *testing.T, name string) (*sqs.Client, *sqs.CreateQueueOutput) {
+	t.Helper()
 	srv := sqsemu.NewServer()
-	defer srv.Close()
-	ctx := t.Context()
+	t.Cleanup(srv.Close)
 	base := srv.Client()
-	q, err := base.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("q")})
+	q, err := base.CreateQueue(t.Context(), &sqs.CreateQueueInput{QueueName: aws.String(name)})
 	require.NoError(t, err)
+	return base, q
+}
+
+func TestCounterCountsEveryActionAndPayload(t *testing.T) {
+	ctx := t.Context()
+	base, q := newQueue(t, "q")
+	var err error
 
 	var c sqscount.Counter
 	client := c.Client(base)
@@ -93,14 +102,10 @@ func TestCounterCountsEveryActionAndPayload(t *testing.T) {
 // receives one message per call reads 1 on both maxima, whatever the
 // timing; an action never called has no maximum at all.
 func TestBatchMaximaShowLostBatching(t *testing.T) {
-	srv := sqsemu.NewServer()
-	defer srv.Close()
 	ctx := t.Context()
-	base := srv.Client()
-	q, err := base.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("one-by-one")})
-	require.NoError(t, err)
+	base, q := newQueue(t, "one-by-one")
 	for range 3 {
-		_, err = base.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("m")})
+		_, err := base.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String("m")})
 		require.NoError(t, err)
 	}
 	var c sqscount.Counter
@@ -121,16 +126,12 @@ func TestBatchMaximaShowLostBatching(t *testing.T) {
 }
 
 func TestBillableCountsPayloadChunks(t *testing.T) {
-	srv := sqsemu.NewServer()
-	defer srv.Close()
 	ctx := t.Context()
-	base := srv.Client()
-	q, err := base.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String("big")})
-	require.NoError(t, err)
+	base, q := newQueue(t, "big")
 	var c sqscount.Counter
 	client := c.Client(base)
 	// 150 KiB is three 64 KiB chunks: billed as three requests.
-	_, err = client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(strings.Repeat("y", 150<<10))})
+	_, err := client.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q.QueueUrl, MessageBody: aws.String(strings.Repeat("y", 150<<10))})
 	require.NoError(t, err)
 	got := c.Snapshot()
 	assert.Equal(t, uint64(1), got.Total())

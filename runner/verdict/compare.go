@@ -267,12 +267,8 @@ func allEqual(bs, cs []float64) bool {
 	if len(bs) == 0 {
 		return false
 	}
-	for _, x := range append(bs[1:len(bs):len(bs)], cs...) {
-		if x != bs[0] {
-			return false
-		}
-	}
-	return true
+	differs := func(x float64) bool { return x != bs[0] }
+	return !slices.ContainsFunc(bs, differs) && !slices.ContainsFunc(cs, differs)
 }
 
 func familyWords(n int) string {
