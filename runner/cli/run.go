@@ -399,27 +399,20 @@ func printVerdict(w io.Writer, res *result.Scenario, files report.Files, color b
 			}
 		}
 	}
-	// One line per case and category, with how many runs showed it: six
-	// repeats saying the same thing are one finding, not six.
-	for _, c := range res.Cases {
-		var order []string
-		seen := map[string]int{}
-		summary := map[string]string{}
-		for _, r := range c.Runs {
-			for _, d := range r.Diagnosis {
-				if d.Category == "none" {
-					continue
-				}
-				if seen[d.Category] == 0 {
-					order = append(order, d.Category)
-					summary[d.Category] = d.Summary
-				}
-				seen[d.Category]++
-			}
+	// One line per case: the reading most of its repeats gave, as the
+	// reports name it ("healthy" included), with the others after it. Six
+	// repeats saying the same thing are one finding, not six, and one
+	// repeat of six that read gc does not make a healthy case a gc one.
+	for _, d := range report.PrimaryDiagnoses(res) {
+		text := d.Summary
+		if !strings.HasPrefix(text, d.Category+":") {
+			text = d.Category + ": " + text
 		}
-		for _, cat := range order {
-			fmt.Fprintf(w, "  diagnosis [%s]: %s: %s (in %d of %d runs)\n", c.Name, cat, summary[cat], seen[cat], len(c.Runs))
+		runs := fmt.Sprintf("in %d of %d runs", d.Runs, d.Of)
+		if len(d.Others) > 0 {
+			runs += "; other repeats: " + strings.Join(d.Others, ", ")
 		}
+		fmt.Fprintf(w, "  diagnosis [%s]: %s (%s)\n", d.Case, text, runs)
 	}
 	fmt.Fprintf(w, "  reports: %s\n", files.Dir)
 }

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -32,4 +33,33 @@ func TestPrintVerdictThresholdMarks(t *testing.T) {
 	} {
 		assert.Contains(t, got, want)
 	}
+}
+
+// The verdict on stdout names one primary diagnosis per case, the same
+// the reports name (the category most repeats gave, "healthy" included),
+// with the other repeats' readings on the same line: a case where one
+// repeat of six read gc and five read healthy is healthy, not "gc".
+func TestPrintVerdictOnePrimaryDiagnosisPerCase(t *testing.T) {
+	healthy := result.Finding{Category: "none", Summary: "healthy: no bottleneck found, every diagnosis bound held"}
+	gc := result.Finding{Category: "gc", Summary: "garbage collection takes a large share of the CPU"}
+	bp := result.Finding{Category: "backpressure", Summary: "tasks wait longer for a worker than they take to run"}
+	runs := func(fs ...result.Finding) []result.Run {
+		var out []result.Run
+		for _, f := range fs {
+			out = append(out, result.Run{Diagnosis: []result.Finding{f}})
+		}
+		return out
+	}
+	res := &result.Scenario{Name: "s", Verdict: result.VerdictPass, Cases: []result.Case{
+		{Name: "mostly-healthy", Runs: runs(gc, healthy, healthy, healthy, healthy, healthy)},
+		{Name: "healthy", Runs: runs(healthy, healthy)},
+		{Name: "split", Runs: runs(gc, bp, bp)},
+	}}
+	var out bytes.Buffer
+	printVerdict(&out, res, report.Files{}, false)
+	got := out.String()
+	assert.Contains(t, got, "  diagnosis [mostly-healthy]: healthy: no bottleneck found, every diagnosis bound held (in 5 of 6 runs; other repeats: gc in 1 of 6)\n")
+	assert.Contains(t, got, "  diagnosis [healthy]: healthy: no bottleneck found, every diagnosis bound held (in 2 of 2 runs)\n")
+	assert.Contains(t, got, "  diagnosis [split]: backpressure: tasks wait longer for a worker than they take to run (in 2 of 3 runs; other repeats: gc in 1 of 3)\n")
+	assert.Equal(t, 3, strings.Count(got, "diagnosis ["), "one line per case:\n%s", got)
 }

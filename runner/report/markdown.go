@@ -432,3 +432,30 @@ func firstLine(s string) string {
 	}
 	return s
 }
+
+// CaseDiagnosis is a case's primary diagnosis as every report names it:
+// the category most of its repeats gave ("healthy" for none), with the
+// other repeats' readings.
+type CaseDiagnosis struct {
+	Case     string
+	Category string // "healthy" for a run without a bottleneck
+	Summary  string
+	Runs, Of int      // the primary reading was given by Runs of the Of repeats
+	Others   []string // "gc in 1 of 6", one per other category
+}
+
+// PrimaryDiagnoses gives one CaseDiagnosis per case that has any, in
+// case order, chosen as in report.html and summary.md so that the
+// verdict on stdout never names another cause than the reports.
+func PrimaryDiagnoses(s *result.Scenario) []CaseDiagnosis {
+	var out []CaseDiagnosis
+	for _, cp := range primaryFindings(s) {
+		g := cp.primary
+		d := CaseDiagnosis{Case: g.caseName, Category: categoryLabel(g.finding.Category), Summary: g.finding.Summary, Runs: g.runs, Of: g.of}
+		for _, o := range cp.others {
+			d.Others = append(d.Others, fmt.Sprintf("%s in %d of %d", categoryLabel(o.finding.Category), o.runs, o.of))
+		}
+		out = append(out, d)
+	}
+	return out
+}
