@@ -136,7 +136,7 @@ func browserCases() []browserCase {
 			s.Name, s.Verdict, s.Baseline = "threshold-failure", result.VerdictFail, nil
 			return s
 		}, check: func(t *testing.T, dom string) {
-			assert.Regexp(t, `<tr class="bad"><td><code>p99\(stage.process\) &lt; 50ms</code>`, dom)
+			assert.Regexp(t, `<tr class="bad"><td class="lead"><code>p99\(stage.process\) &lt; 50ms</code>`, dom)
 		}},
 		{name: "regression", s: func(*testing.T) *result.Scenario { return fixture(240) }, check: func(t *testing.T, dom string) {
 			strip := regexp.MustCompile(`(?s)<figure class="strip bad" id="[^"]+" data-metric="cpu.per_message" data-verdict="regression">.*?</figure>`).FindString(dom)
@@ -165,6 +165,14 @@ document.getElementById("f").addEventListener("load", function () {
     if (attrs[i].name.indexOf("data-") === 0) root.setAttribute(attrs[i].name, attrs[i].value);
   }
   root.setAttribute("data-rendered-count", String(doc.querySelectorAll("[data-rendered=true]").length));
+  // The verdict of every threshold and compared metric, as drawn: those
+  // that lie past the frame's right edge are off screen on a phone.
+  var pills = doc.querySelectorAll("#thresholds td .pill, #baseline td .pill"), hidden = 0;
+  for (var j = 0; j < pills.length; j++) {
+    if (pills[j].getBoundingClientRect().right > this.clientWidth) hidden++;
+  }
+  root.setAttribute("data-verdict-pills", String(pills.length));
+  root.setAttribute("data-verdict-pills-hidden", String(hidden));
 });
 </script>
 </body></html>
@@ -205,6 +213,9 @@ func TestReportInChromiumAtLaptopAndPhoneWidths(t *testing.T) {
 				if size.frame {
 					assert.Equal(t, charts, attrInt(t, dom, "data-rendered-count"))
 					assert.Equal(t, size.w, client, "the report was laid out at the phone's width")
+					assert.Positive(t, attrInt(t, dom, "data-verdict-pills"))
+					assert.Zero(t, attrInt(t, dom, "data-verdict-pills-hidden"),
+						"a threshold's or metric's verdict lies off screen on a phone: a reader must scroll each table sideways to see pass or fail")
 				} else {
 					assert.Equal(t, charts, len(regexp.MustCompile(`data-rendered="true"`).FindAllString(dom, -1)))
 					bc.check(t, dom)
