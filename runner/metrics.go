@@ -115,7 +115,7 @@ func assembleMetrics(m runMeasurements) (map[string]float64, []string) {
 	maps.Copy(out, ownersPerMessage(m.Window, m.Accounting.Processed))
 	var errs []string
 	if !m.CrashedAt.IsZero() {
-		if rec, ok := recoveryAfter(m.Throughput, m.CrashedAt.Sub(m.Window.Start).Seconds()); ok {
+		if rec, ok := recovery(m); ok {
 			out["recovery"] = rec.Seconds()
 		} else {
 			errs = append(errs, "throughput did not recover to half its pre-crash rate before the run ended")
@@ -168,6 +168,24 @@ func ownersPerMessage(w measureWindow, processed int) map[string]float64 {
 // the two seconds before the crash. The bound is deliberately loose: a
 // restarted service first waits for the leases of the killed one to
 // lapse, then catches up.
+// recovery is how long the service took to be back at work after the
+// injected crash: until its throughput is back at half the pre-crash
+// rate, or until the last task was done if that came first. A short run
+// (a fifth of its size, say) can finish its remaining work between two
+// throughput samples, or crash before the first one gave a pre-crash
+// rate; the work being done is then the recovery, not a failure to
+// recover. A run that ended with work lost did not recover.
+func recovery(m runMeasurements) (time.Duration, bool) {
+	rec, ok := recoveryAfter(m.Throughput, m.CrashedAt.Sub(m.Window.Start).Seconds())
+	if m.Accounting.Lost > 0 || m.Accounting.Processed == 0 || !m.Window.End.After(m.CrashedAt) {
+		return rec, ok
+	}
+	if done := m.Window.End.Sub(m.CrashedAt); !ok || done < rec {
+		return done, true
+	}
+	return rec, true
+}
+
 func recoveryAfter(rates result.Series, killedAt float64) (time.Duration, bool) {
 	var sum float64
 	var n int

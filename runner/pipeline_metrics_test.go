@@ -59,9 +59,31 @@ func TestPipelineAssembleMetrics(t *testing.T) {
 		in := base
 		in.CrashedAt = t0.Add(2 * time.Second)
 		in.Throughput = result.Series{T: []float64{1, 2, 3, 4}, Value: []float64{100, 100, 10, 10}}
+		in.Accounting = result.Accounting{Processed: 150, Lost: 50}
 		m, errs := assembleMetrics(in)
 		assert.NotContains(t, m, "recovery")
 		assert.Equal(t, []string{"throughput did not recover to half its pre-crash rate before the run ended"}, errs)
+	})
+
+	t.Run("a slow recovery that still finished the work lasts until the last task", func(t *testing.T) {
+		in := base
+		in.CrashedAt = t0.Add(2 * time.Second)
+		in.Throughput = result.Series{T: []float64{1, 2, 3, 4}, Value: []float64{100, 100, 10, 10}}
+		m, errs := assembleMetrics(in)
+		assert.Empty(t, errs)
+		assert.InDelta(t, 2.0, m["recovery"], 1e-9, "from the crash at 2 s to the window's end at 4 s")
+	})
+
+	t.Run("a short run that crashed before its first throughput sample", func(t *testing.T) {
+		// A fifth of crash.yaml: 160 tasks in 0.4 s, the crash at 0.2 s,
+		// samples every 0.25 s: no pre-crash rate, the work done at 0.4 s.
+		in := base
+		in.Window.End = t0.Add(400 * time.Millisecond)
+		in.CrashedAt = t0.Add(200 * time.Millisecond)
+		in.Throughput = result.Series{T: []float64{0.25, 0.4}, Value: []float64{400, 380}}
+		m, errs := assembleMetrics(in)
+		assert.Empty(t, errs)
+		assert.InDelta(t, 0.2, m["recovery"], 1e-9)
 	})
 
 	t.Run("injected faults are counted", func(t *testing.T) {

@@ -47,11 +47,10 @@ func TestServerViewAgreesWithTheServiceEvents(t *testing.T) {
 					a, s := run.Accounting, run.Server
 					require.NotNil(t, s, "%s: no server view; warnings: %v", c.Name, run.Warnings)
 					t.Logf("%s: events %+v; server %+v", c.Name, a, *s)
-					for _, e := range run.Errors {
-						// A fifth of a crash scenario may be too short to
-						// show the recovery; accounting errors are not allowed.
-						require.Contains(t, e, "did not recover", c.Name)
-					}
+					// A fifth of a crash scenario finishes its work soon
+					// after the restart, which is its recovery: no run
+					// errors at all.
+					require.Empty(t, run.Errors, c.Name)
 					// Nothing lost in either view.
 					assert.Zero(t, a.Lost, "%s: events", c.Name)
 					assert.Equal(t, a.Lost, s.Lost, "%s: lost: %v", c.Name, s.LostIDs)
