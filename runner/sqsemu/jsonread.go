@@ -475,7 +475,7 @@ func (r *jsonReader) sendEntryField(e *sendEntry, key []byte) bool {
 	case "Id":
 		r.strTo(&e.ID)
 	case "MessageBody":
-		e.MessageBody = r.strPtr()
+		r.strTo(&e.MessageBody)
 	case "DelaySeconds":
 		e.DelaySeconds = r.intPtr()
 	case "MessageAttributes":
