@@ -10,7 +10,7 @@ import (
 
 type sendEntry struct {
 	ID                      string                      `json:"Id"`
-	MessageBody             *string                     `json:"MessageBody"`
+	MessageBody             string                      `json:"MessageBody"` // null and "" are both missing
 	DelaySeconds            *int                        `json:"DelaySeconds"`
 	MessageAttributes       map[string]messageAttribute `json:"MessageAttributes"`
 	MessageSystemAttributes map[string]messageAttribute `json:"MessageSystemAttributes"`
@@ -71,10 +71,10 @@ func validFIFOID(s string) bool {
 // prepare validates one message and builds it, with its digests, outside
 // the queue lock. It returns the message, its delay and its size.
 func (h *Handler) prepare(lim sendLimits, e *sendEntry, now time.Time) (*message, time.Duration, int, *apiError) {
-	if e.MessageBody == nil || *e.MessageBody == "" {
+	if e.MessageBody == "" {
 		return nil, 0, 0, errMissingParameter("MessageBody")
 	}
-	body := *e.MessageBody
+	body := e.MessageBody
 	if !validMessageChars(body) {
 		return nil, 0, 0, errInvalidMessageContents()
 	}
@@ -255,9 +255,7 @@ func (h *Handler) sendMessageBatch(_ *requestInfo, body []byte) (any, *apiError)
 	total := 0
 	for i := range in.Entries {
 		e := &in.Entries[i]
-		if e.MessageBody != nil {
-			total += len(*e.MessageBody)
-		}
+		total += len(e.MessageBody)
 		for name, a := range e.MessageAttributes {
 			total += len(name) + len(a.DataType) + len(a.BinaryValue)
 			if a.StringValue != nil {

@@ -412,6 +412,9 @@ func (q *queue) takeLocked(now time.Time, max int, visibility time.Duration, max
 		q.observe(EventReceived, m, now)
 	}
 	if !q.cfg.fifo {
+		if n := min(max, q.visible.len()); n > 0 {
+			got = make([]*message, 0, n) // one allocation, not one per doubling
+		}
 		for len(got) < max && q.visible.len() > 0 {
 			m := q.visible.popFront()
 			if m.state != stateVisible {
