@@ -105,10 +105,32 @@ func New(client SQSAPI, cfg Config) (*Service, error) {
 	s.jobDeletes = newBatcher(linger, 4, func(ctx context.Context, b []*message) { s.deleteBatch(ctx, jobsQueue, b) })
 	s.taskDeletes = newBatcher(linger, 4, func(ctx context.Context, b []*message) { s.deleteBatch(ctx, tasksQueue, b) })
 	s.handoffs = newBatcher(linger, 4, s.sendBatch)
-	s.retryLater = newBatcher(linger, 2, func(ctx context.Context, b []*message) {
-		s.changeVisibility(ctx, tasksQueue, b, s.cfg.RetryDelay, false)
-	})
+	s.retryLater = newBatcher(linger, 2, s.releaseLater)
 	return s, nil
+}
+
+// releaseLater makes messages visible again after RetryDelay, each on the
+// queue it came from: failed task messages, and the job messages of
+// abandoned jobs or that the dead-letter queue refused. A receipt handle
+// is only valid on its own queue.
+func (s *Service) releaseLater(ctx context.Context, b []*message) {
+	var jobs, tasks [maxBatch]*message
+	nj, nt := 0, 0
+	for _, m := range b {
+		if m.queue == jobsQueue {
+			jobs[nj] = m
+			nj++
+		} else {
+			tasks[nt] = m
+			nt++
+		}
+	}
+	if nj > 0 {
+		s.changeVisibility(ctx, jobsQueue, jobs[:nj], s.cfg.RetryDelay, false)
+	}
+	if nt > 0 {
+		s.changeVisibility(ctx, tasksQueue, tasks[:nt], s.cfg.RetryDelay, false)
+	}
 }
 
 func wholeSeconds(d time.Duration) int32 {

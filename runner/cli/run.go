@@ -272,7 +272,13 @@ func runAndJudge(ctx context.Context, st *State, sc *scenario.Scenario, f runFla
 	}
 	res, code, err := runner.RunAndJudge(ctx, sc, opt, jopt)
 	if err != nil && res != nil && ctx.Err() != nil {
-		return res, code, writeInterrupted(st, res, f, err)
+		return res, code, writeUnjudged(st, res, f, err, result.VerdictInterrupted)
+	}
+	if err != nil && res != nil && exitcode.Of(err) == exitcode.Environment {
+		// The run broke off (an SQS endpoint that stopped answering, a
+		// consumer that crashed): what it measured up to then is what
+		// shows where, so it is written too.
+		return res, code, writeUnjudged(st, res, f, err, result.VerdictError)
 	}
 	if err != nil {
 		return nil, code, err
@@ -293,11 +299,12 @@ func runAndJudge(ctx context.Context, st *State, sc *scenario.Scenario, f runFla
 	return res, code, nil
 }
 
-// writeInterrupted writes what a run stopped by a signal measured, with
-// the verdict "interrupted" and unjudged (thresholds and baselines on part
-// of a run would mislead), and returns the interruption's error (exit 4).
-func writeInterrupted(st *State, res *result.Scenario, f runFlags, err error) error {
-	res.Verdict = result.VerdictInterrupted
+// writeUnjudged writes what a run that did not finish measured (stopped
+// by a signal: the verdict "interrupted"; broken off by its environment:
+// "error"), unjudged (thresholds and baselines on part of a run would
+// mislead), and returns the run's error (exit 4).
+func writeUnjudged(st *State, res *result.Scenario, f runFlags, err error, verdict result.Outcome) error {
+	res.Verdict = verdict
 	res.Error = err.Error()
 	files, werr := report.Write(res, report.Options{Dir: f.out, StepSummary: st.Getenv("GITHUB_STEP_SUMMARY")})
 	if werr != nil {
