@@ -149,11 +149,11 @@ func benchName(scenario, caseName string) string {
 func benchUnit(key string) (unit string, d metric.Def, known bool) {
 	d, _, known = metric.Resolve(key)
 	switch key {
-	case "cpu.per_message":
+	case metric.CPUPerMessage:
 		return "sec/op", d, known
-	case "alloc.per_message":
+	case metric.AllocPerMessage:
 		return "allocs/op", d, known
-	case "alloc.bytes_per_message":
+	case metric.AllocBytesPerMessage:
 		return "B/op", d, known
 	}
 	safe := strings.Map(func(r rune) rune {

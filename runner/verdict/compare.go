@@ -47,7 +47,10 @@ const RecommendedRepeats = 10
 // infoKeys are shown next to the gates by default so a reader sees the
 // latencies move, but they are never judged: tail latencies of a few
 // repeats are too noisy to fail a build on.
-var infoKeys = []string{"latency.job.p50", "latency.job.p99", "stage.process.p50", "stage.process.p99"}
+var infoKeys = []string{
+	metric.Key(metric.LatencyJob, "p50"), metric.Key(metric.LatencyJob, "p99"),
+	metric.Key(metric.StageProcess, "p50"), metric.Key(metric.StageProcess, "p99"),
+}
 
 // Options tune Compare. The zero value is the default.
 type Options struct {
