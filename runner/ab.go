@@ -45,14 +45,14 @@ const DefaultABRounds = 8
 // interleaved sides share the drift and the load.
 func ABTolerances() map[string]float64 {
 	return map[string]float64{
-		"cpu.per_message":         0.05,
-		"alloc.per_message":       0.05,
-		"alloc.bytes_per_message": 0.05,
-		metric.AllocOwnBytes:      0.10, // sampled: about 6% noise per run
-		metric.AllocOwn:           0.10,
-		"sqs.requests":            0.25,
-		"sqs.requests.receive":    0.25,
-		"sqs.requests.delete":     0.25,
+		metric.CPUPerMessage:        0.05,
+		metric.AllocPerMessage:      0.05,
+		metric.AllocBytesPerMessage: 0.05,
+		metric.AllocOwnBytes:        0.10, // sampled: about 6% noise per run
+		metric.AllocOwn:             0.10,
+		metric.SQSRequests:          0.25,
+		metric.SQSRequestsReceive:   0.25,
+		metric.SQSRequestsDelete:    0.25,
 	}
 }
 

@@ -3,10 +3,11 @@ package runner
 import (
 	"fmt"
 
+	"github.com/sqsperf/sqsperf/runner/baseline"
 	"github.com/sqsperf/sqsperf/runner/exitcode"
+	"github.com/sqsperf/sqsperf/runner/fingerprint"
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/scenario"
-	"github.com/sqsperf/sqsperf/runner/verdict"
 )
 
 // UpdateBaselines writes one baseline file per case of a judged result. It
@@ -17,13 +18,13 @@ func UpdateBaselines(res *result.Scenario, sc *scenario.Scenario, dir string) ([
 		return nil, exitcode.Errorf(exitcode.Threshold,
 			"%s: not writing a baseline from a run that failed its thresholds; fix the failure (see the report) and run 'runner baseline update' again", sc.File)
 	}
-	fp := verdict.CurrentFingerprint(res.Environment["backend"])
+	fp := fingerprint.Current(res.Environment["backend"])
 	var written []string
 	for _, c := range res.Cases {
-		path := verdict.Path(dir, sc.Name, c.Name)
-		b := verdict.FromCase(sc.Name, res.Hash, fp, c)
+		path := baseline.Path(dir, sc.Name, c.Name)
+		b := baseline.FromCase(sc.Name, res.Hash, fp, c)
 		b.Size = res.Size // a scaled run's numbers hold only for runs of its size
-		if err := verdict.Save(path, b); err != nil {
+		if err := baseline.Save(path, b); err != nil {
 			return written, fmt.Errorf("writing baseline %s: %w", path, err)
 		}
 		written = append(written, path)

@@ -362,25 +362,25 @@ func checkReleased(ctx context.Context, r *repeat, since time.Time, name, how st
 func (c *commandRun) assemble(r *repeat) {
 	run := &r.run
 	m := map[string]float64{
-		"jobs.sent":              float64(c.stats.JobsSent),
-		"sent":                   float64(c.stats.TasksSent),
+		metric.JobsSent:          float64(c.stats.JobsSent),
+		metric.Sent:              float64(c.stats.TasksSent),
 		metric.ProcessStartup:    c.startup.Seconds(),
 		metric.ProcessRSSPeak:    float64(max(c.peak.rss, c.treeAfter.RootHWM)),
 		metric.ProcessThreadsMax: float64(c.peak.threads),
 	}
 	wall := c.window.Seconds()
-	m["duration"] = wall
+	m[metric.RunDuration] = wall
 	if wall > 0 && r.drained {
-		m["throughput"] = float64(c.stats.TasksSent) / wall
+		m[metric.Throughput] = float64(c.stats.TasksSent) / wall
 	}
 	if c.serverOK {
-		m["lost"] = float64(c.server.Lost) // messages, from the server: none lost means none lost
+		m[metric.Lost] = float64(c.server.Lost) // messages, from the server: none lost means none lost
 	}
 	switch {
 	case c.treeErr != nil:
 		run.Warnings = append(run.Warnings, "service.command: cpu.per_message is not measured: "+c.treeErr.Error())
 	case c.stats.TasksSent > 0 && r.drained:
-		m["cpu.per_message"] = (c.treeAfter.CPU - c.treeBefore.CPU).Seconds() / float64(c.stats.TasksSent)
+		m[metric.CPUPerMessage] = (c.treeAfter.CPU - c.treeBefore.CPU).Seconds() / float64(c.stats.TasksSent)
 	}
 	if c.peak.samples == 0 {
 		delete(m, metric.ProcessRSSPeak)

@@ -211,23 +211,23 @@ func (c *consumerRun) teardown(ctx context.Context, r *repeat) {
 func (c *consumerRun) assemble(r *repeat) {
 	run := &r.run
 	m := map[string]float64{
-		"jobs.sent":           float64(c.stats.JobsSent),
-		"sent":                float64(c.stats.TasksSent),
+		metric.JobsSent:       float64(c.stats.JobsSent),
+		metric.Sent:           float64(c.stats.TasksSent),
 		metric.ProcessStartup: c.startup.Seconds(),
 	}
 	maps.Copy(m, c.probe.Metrics)
 	wall := c.window.Seconds()
-	m["duration"] = wall
+	m[metric.RunDuration] = wall
 	if r.drained && c.stats.TasksSent > 0 {
 		if wall > 0 {
-			m["throughput"] = float64(c.stats.TasksSent) / wall
+			m[metric.Throughput] = float64(c.stats.TasksSent) / wall
 		}
 		maps.Copy(m, collect.PerMessage(c.window.Before.Process, c.window.After.Process, c.stats.TasksSent))
 		maps.Copy(m, sqscount.PerMessage(c.window.After.Requests.Sub(c.window.Before.Requests), c.stats.TasksSent))
 		maps.Copy(m, harnessPerMessage(c.window, c.stats.TasksSent))
 	}
 	if c.serverOK {
-		m["lost"] = float64(c.server.Lost)
+		m[metric.Lost] = float64(c.server.Lost)
 	}
 	maps.Copy(run.Metrics, m)
 	run.Accounting = ledgerAccounting(c.stats, c.server)

@@ -7,7 +7,9 @@ import (
 	"io/fs"
 	"strings"
 
+	"github.com/sqsperf/sqsperf/runner/baseline"
 	"github.com/sqsperf/sqsperf/runner/exitcode"
+	"github.com/sqsperf/sqsperf/runner/fingerprint"
 	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/scenario"
@@ -93,8 +95,8 @@ func checkBaselines(sc *scenario.Scenario, opt Options, jopt JudgeOptions) error
 	}
 	var unusable []error
 	for _, c := range cases {
-		path := verdict.Path(jopt.BaselineDir, sc.Name, c.Name)
-		if _, err := verdict.LoadFor(path, sc.Name, c.Name); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		path := baseline.Path(jopt.BaselineDir, sc.Name, c.Name)
+		if _, err := baseline.LoadFor(path, sc.Name, c.Name); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			unusable = append(unusable, unusableBaseline(err, sc))
 		}
 	}
@@ -184,7 +186,7 @@ func Judge(res *result.Scenario, sc *scenario.Scenario, opt JudgeOptions) exitco
 // baseline" would turn the regression gate off without a word.
 func compareBaselines(res *result.Scenario, sc *scenario.Scenario, opt JudgeOptions) (*result.BaselineReport, error) {
 	rep := &result.BaselineReport{File: opt.BaselineDir, Found: true, SameMachine: true}
-	fp := verdict.CurrentFingerprint(res.Environment["backend"])
+	fp := fingerprint.Current(res.Environment["backend"])
 	vopt := verdict.Options{
 		Metrics:       sc.Baseline.Metrics,
 		Tolerance:     sc.Baseline.Tolerance,
@@ -201,11 +203,11 @@ func compareBaselines(res *result.Scenario, sc *scenario.Scenario, opt JudgeOpti
 	}
 	var unusable []error
 	for _, c := range res.Cases {
-		path := verdict.Path(opt.BaselineDir, sc.Name, c.Name)
-		base, err := verdict.LoadFor(path, sc.Name, c.Name)
+		path := baseline.Path(opt.BaselineDir, sc.Name, c.Name)
+		base, err := baseline.LoadFor(path, sc.Name, c.Name)
 		if errors.Is(err, fs.ErrNotExist) {
 			rep.Found = false
-			rep.Warnings = append(rep.Warnings, verdict.MissingWarning(path, sc.File))
+			rep.Warnings = append(rep.Warnings, baseline.MissingWarning(path, sc.File))
 			continue
 		}
 		if err != nil {

@@ -10,10 +10,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqsperf/sqsperf/runner"
+	"github.com/sqsperf/sqsperf/runner/baseline"
 	"github.com/sqsperf/sqsperf/runner/exitcode"
+	"github.com/sqsperf/sqsperf/runner/fingerprint"
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/scenario"
-	"github.com/sqsperf/sqsperf/runner/verdict"
 )
 
 // judged builds a measured (not yet judged) result of one case with ten
@@ -32,7 +33,7 @@ func judged(name string, cpu float64) (*result.Scenario, *scenario.Scenario) {
 	}
 	res := &result.Scenario{
 		Name: name, File: "scenarios/" + name + ".yaml", Hash: "hash-of-" + name,
-		Environment: verdict.CurrentFingerprint("embedded").Environment(),
+		Environment: fingerprint.Current("embedded").Environment(),
 		Cases:       []result.Case{c},
 	}
 	return res, &scenario.Scenario{Name: name, File: res.File}
@@ -41,10 +42,10 @@ func judged(name string, cpu float64) (*result.Scenario, *scenario.Scenario) {
 // saveBaseline stores the baseline a run of res would have written.
 func saveBaseline(t *testing.T, dir string, res *result.Scenario, size float64) string {
 	t.Helper()
-	b := verdict.FromCase(res.Name, res.Hash, verdict.CurrentFingerprint("embedded"), res.Cases[0])
+	b := baseline.FromCase(res.Name, res.Hash, fingerprint.Current("embedded"), res.Cases[0])
 	b.Size = size
-	path := verdict.Path(dir, res.Name, res.Cases[0].Name)
-	require.NoError(t, verdict.Save(path, b))
+	path := baseline.Path(dir, res.Name, res.Cases[0].Name)
+	require.NoError(t, baseline.Save(path, b))
 	return path
 }
 
@@ -67,7 +68,7 @@ func TestJudgeUnusableBaselineIsAnError(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			dir := t.TempDir()
 			res, sc := judged("stress", 100e-6)
-			path := verdict.Path(dir, "stress", "stress")
+			path := baseline.Path(dir, "stress", "stress")
 			require.NoError(t, os.WriteFile(path, []byte(c.body), 0o644))
 
 			code := runner.Judge(res, sc, runner.JudgeOptions{BaselineDir: dir})
@@ -89,7 +90,7 @@ func TestJudgeMissingBaselineIsAWarning(t *testing.T) {
 	require.NotNil(t, res.Baseline)
 	assert.False(t, res.Baseline.Found)
 	require.Len(t, res.Baseline.Warnings, 1)
-	assert.Contains(t, res.Baseline.Warnings[0], "no baseline at "+verdict.Path(dir, "stress", "stress"))
+	assert.Contains(t, res.Baseline.Warnings[0], "no baseline at "+baseline.Path(dir, "stress", "stress"))
 }
 
 // RunAndJudge looks at the baselines before running, so a broken file
@@ -100,7 +101,7 @@ func TestRunAndJudgeRefusesAnUnusableBaselineBeforeRunning(t *testing.T) {
 	dir := t.TempDir()
 	cases, err := sc.Cases()
 	require.NoError(t, err)
-	path := verdict.Path(dir, sc.Name, cases[0].Name)
+	path := baseline.Path(dir, sc.Name, cases[0].Name)
 	require.NoError(t, os.WriteFile(path, []byte(`{"version": 99}`), 0o644))
 
 	res, code, err := runner.RunAndJudge(t.Context(), sc, runner.Options{}, runner.JudgeOptions{BaselineDir: dir})
@@ -161,7 +162,7 @@ func TestUpdateBaselinesRecordsTheSize(t *testing.T) {
 	written, err := runner.UpdateBaselines(res, sc, dir)
 	require.NoError(t, err)
 	require.Len(t, written, 1)
-	b, err := verdict.Load(filepath.Clean(written[0]))
+	b, err := baseline.Load(filepath.Clean(written[0]))
 	require.NoError(t, err)
 	assert.Equal(t, 0.2, b.Size)
 }

@@ -116,14 +116,14 @@ func assembleMetrics(m runMeasurements) (map[string]float64, []string) {
 	var errs []string
 	if !m.CrashedAt.IsZero() {
 		if rec, ok := recovery(m); ok {
-			out["recovery"] = rec.Seconds()
+			out[metric.Recovery] = rec.Seconds()
 		} else {
 			errs = append(errs, "throughput did not recover to half its pre-crash rate before the run ended")
 		}
 	}
 	if c := m.Faults; c != nil {
-		out["faults.injected"] = float64(c.Throttled + c.Errors + c.Timeouts + c.Dropped + c.Delayed)
-		out["faults.calls"] = float64(c.Calls)
+		out[metric.FaultsInjected] = float64(c.Throttled + c.Errors + c.Timeouts + c.Dropped + c.Delayed)
+		out[metric.FaultsCalls] = float64(c.Calls)
 	}
 	return out, errs
 }
@@ -226,15 +226,15 @@ type loadOnlyMeasurements struct {
 func assembleLoadOnlyMetrics(m loadOnlyMeasurements) map[string]float64 {
 	out := map[string]float64{}
 	maps.Copy(out, m.Probe.Metrics)
-	out["jobs.sent"] = float64(m.JobsSent)
-	out["sent"] = float64(m.TasksSent)
+	out[metric.JobsSent] = float64(m.JobsSent)
+	out[metric.Sent] = float64(m.TasksSent)
 	wall := m.Window.Seconds()
-	out["duration"] = wall
+	out[metric.RunDuration] = wall
 	if wall > 0 {
-		out["throughput"] = float64(m.TasksSent) / wall
+		out[metric.Throughput] = float64(m.TasksSent) / wall
 	}
 	if m.DLQKnown {
-		out["dead_lettered.queue"] = float64(max(0, m.DLQAfter-m.DLQBefore))
+		out[metric.DeadLetteredQueue] = float64(max(0, m.DLQAfter-m.DLQBefore))
 	}
 	return out
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/sqsperf/sqsperf/runner/exitcode"
+	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/scenario"
 	"github.com/sqsperf/sqsperf/runner/sqsbackend"
@@ -156,7 +157,7 @@ func (r *repeat) acquireBackend(ctx context.Context) error {
 	})
 	r.run.Backend = b.Kind
 	r.run.BackendInstance = b.ID
-	r.run.Metrics["backend.start"] = b.Start.Seconds()
+	r.run.Metrics[metric.BackendStart] = b.Start.Seconds()
 	return nil
 }
 

@@ -17,10 +17,10 @@ import (
 	"time"
 
 	"github.com/sqsperf/sqsperf/runner/exitcode"
+	"github.com/sqsperf/sqsperf/runner/fingerprint"
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/scenario"
 	"github.com/sqsperf/sqsperf/runner/sqsbackend"
-	"github.com/sqsperf/sqsperf/runner/verdict"
 )
 
 // Options tune how scenarios run; zero values mean "as the scenario says".
@@ -151,7 +151,7 @@ func Run(ctx context.Context, sc *scenario.Scenario, opt Options) (*result.Scena
 		File:          sc.File,
 		Hash:          sc.Hash(),
 		Size:          opt.scale(),
-		Environment:   verdict.CurrentFingerprint(opt.backendConfig(sc).Kind).Environment(),
+		Environment:   fingerprint.Current(opt.backendConfig(sc).Kind).Environment(),
 		Started:       time.Now().UTC(),
 	}
 	defer func() { out.Backends = opt.Backends.instances() }()

@@ -10,6 +10,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqsperf/sqsperf/runner"
+	"github.com/sqsperf/sqsperf/runner/baseline"
+	"github.com/sqsperf/sqsperf/runner/fingerprint"
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/scenario"
 	"github.com/sqsperf/sqsperf/runner/verdict"
@@ -57,7 +59,7 @@ func TestVerdictRates(t *testing.T) {
 
 	n := verdict.RecommendedRepeats
 	require.GreaterOrEqual(t, pool, 2*n, "the pool must hold two disjoint sides of %d runs", n)
-	fp := verdict.CurrentFingerprint("embedded")
+	fp := fingerprint.Current("embedded")
 	rnd := rand.New(rand.NewPCG(1, 2))
 	const comparisons = 500
 	rate := func(baseRuns, curRuns []result.Run, disjoint bool) float64 {
@@ -71,7 +73,7 @@ func TestVerdictRates(t *testing.T) {
 			} else {
 				c = pick(curRuns, rnd.Perm(len(curRuns))[:n])
 			}
-			bl := verdict.FromCase("rates", "", fp, result.Case{Name: "rates", Runs: b})
+			bl := baseline.FromCase("rates", "", fp, result.Case{Name: "rates", Runs: b})
 			rep := verdict.Compare(bl, result.Case{Name: "rates", Runs: c}, fp, verdict.Options{})
 			if verdict.Regressed(rep) {
 				flagged++

@@ -19,6 +19,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sqsperf/sqsperf/runner/baseline"
+	"github.com/sqsperf/sqsperf/runner/benchout"
+	"github.com/sqsperf/sqsperf/runner/fingerprint"
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/verdict"
 )
@@ -433,7 +436,7 @@ func (s *side) writeBenchfmt(path string) error {
 	if err != nil {
 		return fmt.Errorf("A/B: %w", err)
 	}
-	if err := verdict.WriteBenchfmt(f, merged); err != nil {
+	if err := benchout.Write(f, merged); err != nil {
 		f.Close()
 		return fmt.Errorf("A/B: %s: %w", path, err)
 	}
@@ -450,7 +453,7 @@ func judge(a, b *side, opts Options) []CaseResult {
 	if c := b.cases[b.caseOrder[0]]; len(c.Runs) > 0 {
 		backend = c.Runs[0].Backend
 	}
-	fp := verdict.CurrentFingerprint(backend)
+	fp := fingerprint.Current(backend)
 	names := append([]string(nil), b.caseOrder...)
 	for _, n := range a.caseOrder {
 		if _, ok := b.cases[n]; !ok {
@@ -471,7 +474,7 @@ func judge(a, b *side, opts Options) []CaseResult {
 			cr.Report = result.BaselineReport{File: a.label, Found: true, Warnings: []string{fmt.Sprintf("case %s exists only at %s and was not run by the working tree", name, a.label)}}
 		default:
 			cr.A, cr.B = *ca, *cb
-			base := verdict.FromCase(a.scenario.Name, a.scenario.Hash, fp, *ca)
+			base := baseline.FromCase(a.scenario.Name, a.scenario.Hash, fp, *ca)
 			cr.Report = verdict.Compare(base, *cb, fp, opts.Verdict)
 			cr.Report.File = a.label
 		}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/sqsperf/sqsperf/runner"
+	"github.com/sqsperf/sqsperf/runner/benchout"
 	"github.com/sqsperf/sqsperf/runner/exitcode"
 	"github.com/sqsperf/sqsperf/runner/internal/suggest"
 	"github.com/sqsperf/sqsperf/runner/report"
@@ -22,7 +23,6 @@ import (
 	"github.com/sqsperf/sqsperf/runner/scenario"
 	"github.com/sqsperf/sqsperf/runner/sqsbackend"
 	"github.com/sqsperf/sqsperf/runner/sqsbackend/backendkind"
-	"github.com/sqsperf/sqsperf/runner/verdict"
 )
 
 // runFlags are shared by "run" and "baseline update".
@@ -324,7 +324,7 @@ func appendBench(path string, res *result.Scenario) error {
 	if err != nil {
 		return fmt.Errorf("opening -bench file: %w", err)
 	}
-	if err := verdict.WriteBenchfmt(fh, res); err != nil {
+	if err := benchout.Write(fh, res); err != nil {
 		fh.Close()
 		return fmt.Errorf("writing -bench file: %w", err)
 	}

@@ -19,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/service"
 )
@@ -349,39 +350,39 @@ func (c *Collector) Result(start, end time.Time) (map[string]float64, result.Acc
 	}
 
 	m := map[string]float64{
-		"jobs.sent":     float64(acct.JobsSent),
-		"sent":          float64(acct.Sent),
-		"processed":     float64(acct.Processed),
-		"retried":       float64(acct.Retried),
-		"overflowed":    float64(acct.Overflowed),
-		"dead_lettered": float64(acct.DeadLettered),
-		"invalid":       float64(acct.Invalid),
-		"failures":      float64(acct.Failures),
-		"crashes":       float64(acct.Crashes),
-		"duplicates":    float64(acct.Duplicates),
-		"lost":          float64(acct.Lost),
+		metric.JobsSent:     float64(acct.JobsSent),
+		metric.Sent:         float64(acct.Sent),
+		metric.Processed:    float64(acct.Processed),
+		metric.Retried:      float64(acct.Retried),
+		metric.Overflowed:   float64(acct.Overflowed),
+		metric.DeadLettered: float64(acct.DeadLettered),
+		metric.Invalid:      float64(acct.Invalid),
+		metric.Failures:     float64(acct.Failures),
+		metric.Crashes:      float64(acct.Crashes),
+		metric.Duplicates:   float64(acct.Duplicates),
+		metric.Lost:         float64(acct.Lost),
 	}
 	if acct.Processed > 0 {
-		m["duplicates.ratio"] = float64(acct.Duplicates) / float64(acct.Processed)
+		m[metric.DuplicatesRatio] = float64(acct.Duplicates) / float64(acct.Processed)
 	}
 	if end.After(start) {
-		m["duration"] = end.Sub(start).Seconds()
+		m[metric.RunDuration] = end.Sub(start).Seconds()
 	}
 	first, last := c.firstSend.Load(), c.lastFinish.Load()
 	if first != 0 && last > first && acct.Processed > 0 {
 		window := time.Duration(last - first).Seconds()
-		m["throughput"] = float64(acct.Processed) / window
-		m["throughput.jobs"] = float64(c.jobsDone.Load()) / window
+		m[metric.Throughput] = float64(acct.Processed) / window
+		m[metric.ThroughputJobs] = float64(c.jobsDone.Load()) / window
 	}
-	c.jobLatency.addStats(m, "latency.job")
-	c.jobInService.addStats(m, "latency.job_in_service")
-	if p50 := m["latency.job_in_service.p50"]; p50 > 0 {
-		m["fairness.job_spread"] = m["latency.job_in_service.max"] / p50
+	c.jobLatency.addStats(m, metric.LatencyJob)
+	c.jobInService.addStats(m, metric.LatencyJobInService)
+	if p50 := m[metric.Key(metric.LatencyJobInService, "p50")]; p50 > 0 {
+		m[metric.FairnessJobSpread] = m[metric.Key(metric.LatencyJobInService, "max")] / p50
 	}
-	c.queueWait.addStats(m, "stage.queue_wait")
-	c.dispatchWait.addStats(m, "stage.dispatch_wait")
-	c.process.addStats(m, "stage.process")
-	c.ack.addStats(m, "stage.ack")
+	c.queueWait.addStats(m, metric.StageQueueWait)
+	c.dispatchWait.addStats(m, metric.StageDispatchWait)
+	c.process.addStats(m, metric.StageProcess)
+	c.ack.addStats(m, metric.StageAck)
 	return m, acct
 }
 

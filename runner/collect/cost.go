@@ -3,6 +3,8 @@ package collect
 import (
 	"runtime/metrics"
 	"time"
+
+	"github.com/sqsperf/sqsperf/runner/metric"
 )
 
 // Cost is a snapshot of what the process has spent so far. Differences of
@@ -52,11 +54,11 @@ func PerMessage(before, after Cost, processed int) map[string]float64 {
 	}
 	n := float64(processed)
 	if before.CPUKnown && after.CPUKnown && after.CPU >= before.CPU {
-		out["cpu.per_message"] = (after.CPU - before.CPU).Seconds() / n
+		out[metric.CPUPerMessage] = (after.CPU - before.CPU).Seconds() / n
 	}
 	if after.Allocs >= before.Allocs && after.AllocBytes >= before.AllocBytes {
-		out["alloc.per_message"] = float64(after.Allocs-before.Allocs) / n
-		out["alloc.bytes_per_message"] = float64(after.AllocBytes-before.AllocBytes) / n
+		out[metric.AllocPerMessage] = float64(after.Allocs-before.Allocs) / n
+		out[metric.AllocBytesPerMessage] = float64(after.AllocBytes-before.AllocBytes) / n
 	}
 	return out
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/montanaflynn/stats"
 
+	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/result"
 )
 
@@ -167,9 +168,9 @@ func (in *inputs) cpuUtilization() (float64, bool) {
 	if v, ok := in.get("cpu.utilization"); ok && v > 0 {
 		return v, true
 	}
-	perMsg, ok1 := in.get("cpu.per_message")
-	processed, ok2 := in.get("processed")
-	duration, ok3 := in.get("duration")
+	perMsg, ok1 := in.get(metric.CPUPerMessage)
+	processed, ok2 := in.get(metric.Processed)
+	duration, ok3 := in.get(metric.RunDuration)
 	if ok1 && ok2 && ok3 && duration > 0 && in.procs() > 0 {
 		return perMsg * processed / (duration * float64(in.procs())), true
 	}
@@ -179,10 +180,10 @@ func (in *inputs) cpuUtilization() (float64, bool) {
 // ioShare is the share of a task's processing time spent off CPU, from the
 // measured stage timings, else from the configured task cost.
 func (in *inputs) ioShare() (share float64, evidence string, ok bool) {
-	perMsg, ok1 := in.get("cpu.per_message")
-	process, ok2 := in.get("stage.process.mean")
+	perMsg, ok1 := in.get(metric.CPUPerMessage)
+	process, ok2 := in.get(metric.Key(metric.StageProcess, "mean"))
 	if !ok2 {
-		process, ok2 = in.get("stage.process.p50")
+		process, ok2 = in.get(metric.Key(metric.StageProcess, "p50"))
 	}
 	if ok1 && ok2 && process > 0 {
 		share = max(0, 1-perMsg/process)
@@ -200,20 +201,20 @@ func (in *inputs) ioShare() (share float64, evidence string, ok bool) {
 func scheduler(in *inputs) (result.Finding, bool) {
 	var evidence []string
 	goStarved := false
-	if v, ok := in.get("sched.latency.over_10ms"); ok && v > SchedOver10msBound {
+	if v, ok := in.get(metric.SchedLatencyOver10ms); ok && v > SchedOver10msBound {
 		evidence = append(evidence, fmt.Sprintf("sched.latency.over_10ms = %s > %s", pct(v), pct(SchedOver10msBound)))
 		goStarved = true
 	}
-	if v, ok := in.get("tick.lag.over_100ms"); ok && v > TickLagOver100msBound {
+	if v, ok := in.get(metric.TickLagOver100ms); ok && v > TickLagOver100msBound {
 		evidence = append(evidence, fmt.Sprintf("tick.lag.over_100ms = %s > %s (red zone)", pct(v), pct(TickLagOver100msBound)))
 	}
 	if len(evidence) == 0 {
 		return result.Finding{}, false
 	}
-	if v, ok := in.get("sched.latency.p99"); ok {
+	if v, ok := in.get(metric.Key(metric.SchedLatency, "p99")); ok {
 		evidence = append(evidence, "sched.latency.p99 = "+dur(v))
 	}
-	if v, ok := in.get("tick.lag.p99"); ok {
+	if v, ok := in.get(metric.Key(metric.TickLag, "p99")); ok {
 		evidence = append(evidence, "tick.lag.p99 = "+dur(v))
 	}
 	if in.utilKnown {
@@ -270,18 +271,18 @@ func scheduler(in *inputs) (result.Finding, bool) {
 
 func garbageCollector(in *inputs) (result.Finding, bool) {
 	var evidence []string
-	if v, ok := in.get("gc.cpu_fraction"); ok && v > GCCPUFractionBound {
+	if v, ok := in.get(metric.GCCPUFraction); ok && v > GCCPUFractionBound {
 		evidence = append(evidence, fmt.Sprintf("gc.cpu_fraction = %s > %s", pct(v), pct(GCCPUFractionBound)))
 	}
-	cycles, _ := in.get("gc.cycles")
-	if v, ok := in.get("gc.pause.p99"); ok && v > GCPauseP99Bound.Seconds() && cycles >= GCMinCyclesForPause {
+	cycles, _ := in.get(metric.GCCycles)
+	if v, ok := in.get(metric.Key(metric.GCPause, "p99")); ok && v > GCPauseP99Bound.Seconds() && cycles >= GCMinCyclesForPause {
 		evidence = append(evidence, fmt.Sprintf("gc.pause.p99 = %s > %s over %.0f cycles", dur(v), GCPauseP99Bound, cycles))
 	}
 	if len(evidence) == 0 {
 		return result.Finding{}, false
 	}
 	evidence = append(evidence, fmt.Sprintf("gc.cycles = %.0f", cycles))
-	if v, ok := in.get("alloc.bytes_per_message"); ok {
+	if v, ok := in.get(metric.AllocBytesPerMessage); ok {
 		evidence = append(evidence, "alloc.bytes_per_message = "+bytesText(v))
 	}
 	return result.Finding{
@@ -302,7 +303,7 @@ func leak(in *inputs) (result.Finding, bool) {
 	}
 	first, last := in.batches[0], in.batches[len(in.batches)-1]
 	var evidence, advice []string
-	heapSlope, ok := in.get("heap.live.slope")
+	heapSlope, ok := in.get(metric.HeapLiveSlope)
 	if !ok {
 		heapSlope, ok = slope(in.batches, func(b result.BatchPoint) float64 { return b.HeapLive })
 	}
@@ -316,7 +317,7 @@ func leak(in *inputs) (result.Finding, bool) {
 			advice = append(advice, in.heapProfileAdvice("go tool pprof -sample_index=inuse_space -top heap.pprof", "to see what the end of the run still holds"))
 		}
 	}
-	goSlope, ok := in.get("goroutines.slope")
+	goSlope, ok := in.get(metric.GoroutinesSlope)
 	if !ok {
 		goSlope, ok = slope(in.batches, func(b result.BatchPoint) float64 { return b.Goroutines })
 	}
@@ -337,8 +338,8 @@ func leak(in *inputs) (result.Finding, bool) {
 }
 
 func backpressure(in *inputs) (result.Finding, bool) {
-	wait, ok1 := in.get("stage.dispatch_wait.p50")
-	process, ok2 := in.get("stage.process.p50")
+	wait, ok1 := in.get(metric.Key(metric.StageDispatchWait, "p50"))
+	process, ok2 := in.get(metric.Key(metric.StageProcess, "p50"))
 	if !ok1 || !ok2 || wait < DispatchWaitFloor.Seconds() || wait <= DispatchWaitDominanceBound*process {
 		return result.Finding{}, false
 	}
@@ -351,7 +352,7 @@ func backpressure(in *inputs) (result.Finding, bool) {
 	// second: a backlog there agrees with this finding, but zero (a short
 	// run between samples) says nothing about the pool, so it is left out
 	// rather than shown beside a finding it seems to contradict.
-	if v, ok := in.get("queue.depth.max"); ok && v > 0 {
+	if v, ok := in.get(metric.QueueDepthMax); ok && v > 0 {
 		evidence = append(evidence, fmt.Sprintf("queue.depth.max = %.0f messages waiting in SQS", v))
 	}
 	if in.utilKnown {
@@ -400,7 +401,7 @@ func ioBound(in *inputs) (result.Finding, bool) {
 		fmt.Sprintf("CPU utilisation = %s of GOMAXPROCS < %s", pct(in.util), pct(IOIdleCPUBound)),
 		shareEvidence,
 	}
-	if v, ok := in.get("stage.process.p50"); ok {
+	if v, ok := in.get(metric.Key(metric.StageProcess, "p50")); ok {
 		evidence = append(evidence, "stage.process.p50 = "+dur(v))
 	}
 	advice := []string{
@@ -427,11 +428,11 @@ func healthy(in *inputs) result.Finding {
 			evidence = append(evidence, fmt.Sprintf("%s = %s (bound %s)", key, format(v), bound))
 		}
 	}
-	add("sched.latency.over_10ms", pct(SchedOver10msBound), pct)
-	add("tick.lag.over_100ms", pct(TickLagOver100msBound), pct)
-	add("gc.cpu_fraction", pct(GCCPUFractionBound), pct)
-	add("heap.live.growth", pct(LeakHeapGrowthBound), pct)
-	add("stage.dispatch_wait.p50", fmt.Sprintf("%.1f × stage.process.p50", DispatchWaitDominanceBound), dur)
+	add(metric.SchedLatencyOver10ms, pct(SchedOver10msBound), pct)
+	add(metric.TickLagOver100ms, pct(TickLagOver100msBound), pct)
+	add(metric.GCCPUFraction, pct(GCCPUFractionBound), pct)
+	add(metric.HeapLiveGrowth, pct(LeakHeapGrowthBound), pct)
+	add(metric.Key(metric.StageDispatchWait, "p50"), fmt.Sprintf("%.1f × stage.process.p50", DispatchWaitDominanceBound), dur)
 	if in.utilKnown {
 		evidence = append(evidence, fmt.Sprintf("CPU utilisation = %s of GOMAXPROCS", pct(in.util)))
 	}

@@ -47,11 +47,11 @@ func Regression(cmp result.Comparison, c Context) (result.Finding, bool) {
 		f.Advice = []string{diffAdvice(c, "heap", "-sample_index=alloc_space",
 			"the functions whose allocations grew are at the top"),
 			"look for new per-message buffers, maps, string/[]byte conversions and values that escape to the heap (go build -gcflags=-m)"}
-	case cmp.Metric == "cpu.per_message":
+	case cmp.Metric == metric.CPUPerMessage:
 		f.Summary = cmp.Metric + " regressed: each message costs more CPU"
 		f.Advice = []string{diffAdvice(c, "cpu", "", "the functions whose CPU time grew are at the top"),
 			"if allocations also rose, the extra CPU may be the GC's: check gc.cpu_fraction and the heap profile diff"}
-	case base == "lost" || base == "duplicates" || base == "dead_lettered":
+	case base == metric.Lost || base == metric.Duplicates || base == metric.DeadLettered:
 		f.Summary = cmp.Metric + " regressed: message accounting changed, which is a correctness problem before it is a performance one"
 		f.Advice = []string{"the lost task ids of each repeat are listed under the case; follow one through the service's logs (receive, process, delete)",
 			"check changes to acknowledgement, lease extension and retry handling"}

@@ -127,10 +127,6 @@ type Stats struct {
 // rec. It returns an error when a job could not be sent, when a hook
 // failed, or when ctx ended first; Stats is valid in every case.
 func Run(ctx context.Context, s Sender, queueURL string, p Plan, rec Recorder, h Hooks) (Stats, error) {
-	return run(ctx, s, queueURL, p, rec, h, realClock{})
-}
-
-func run(ctx context.Context, s Sender, queueURL string, p Plan, rec Recorder, h Hooks, clk clock) (Stats, error) {
 	p, err := p.normalized()
 	if err != nil {
 		return Stats{}, err
@@ -141,9 +137,9 @@ func run(ctx context.Context, s Sender, queueURL string, p Plan, rec Recorder, h
 	}
 	ctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
-	d := &driver{sender: s, queueURL: queueURL, plan: p, rec: rec, hooks: h, clock: clk, bodies: bodies, stop: cancel}
+	d := &driver{sender: s, queueURL: queueURL, plan: p, rec: rec, hooks: h, bodies: bodies, stop: cancel}
 	d.stats.Planned = p.Jobs
-	began := clk.Now()
+	began := time.Now()
 
 	err = d.batches(ctx)
 
@@ -151,7 +147,7 @@ func run(ctx context.Context, s Sender, queueURL string, p Plan, rec Recorder, h
 	defer d.mu.Unlock()
 	st := d.stats
 	st.Unsent = st.Planned - st.JobsSent
-	st.Elapsed = clk.Now().Sub(began)
+	st.Elapsed = time.Since(began)
 	if err == nil {
 		err = context.Cause(ctx)
 	}
@@ -255,7 +251,6 @@ type driver struct {
 	plan     Plan
 	rec      Recorder
 	hooks    Hooks
-	clock    clock
 	bodies   *bodies
 	stop     context.CancelCauseFunc // ends the run on an error no retry can fix
 
@@ -272,8 +267,8 @@ func (d *driver) batches(ctx context.Context) error {
 			size++
 		}
 		if b > 0 && d.plan.BatchInterval > 0 {
-			if err := d.clock.Sleep(ctx, d.plan.BatchInterval); err != nil {
-				return nil // the cause is reported by run
+			if err := sleep(ctx, d.plan.BatchInterval); err != nil {
+				return nil // the cause is reported by Run
 			}
 		}
 		if d.hooks.BeforeBatch != nil {
@@ -319,15 +314,15 @@ func (d *driver) batch(ctx context.Context, batch, from, to int) {
 		}()
 	}
 	pacer := d.plan.pacer()
-	start := d.clock.Now()
+	start := time.Now()
 	for n := from; n < to; n++ {
-		if wait := pacer.Pace(d.clock.Now().Sub(start), uint64(n-from)); wait > 0 {
-			if d.clock.Sleep(ctx, wait) != nil {
+		if wait := pacer.Pace(time.Now().Sub(start), uint64(n-from)); wait > 0 {
+			if sleep(ctx, wait) != nil {
 				break
 			}
 		}
 		select {
-		case jobs <- released{n: n, at: d.clock.Now()}:
+		case jobs <- released{n: n, at: time.Now()}:
 		case <-ctx.Done():
 		}
 		if ctx.Err() != nil {
@@ -444,7 +439,7 @@ func (d *driver) deliver(ctx context.Context, pending []entry, rng *rand.Rand) {
 			return
 		}
 		d.count(func(s *Stats) { s.Resent += len(again) })
-		if d.clock.Sleep(ctx, backoff(attempt, rng)) != nil {
+		if sleep(ctx, backoff(attempt, rng)) != nil {
 			d.giveUp(again, context.Cause(ctx).Error())
 			return
 		}

@@ -9,6 +9,14 @@ const (
 	PayloadSent       = "payload.sent"
 	PayloadReceived   = "payload.received"
 
+	// Requests per message of one SQS action (SQSRequestsBy).
+	SQSRequestsReceive          = "sqs.requests.receive"
+	SQSRequestsReceiveEmpty     = "sqs.requests.receive_empty"
+	SQSRequestsDelete           = "sqs.requests.delete"
+	SQSRequestsSend             = "sqs.requests.send"
+	SQSRequestsChangeVisibility = "sqs.requests.change_visibility"
+	SQSRequestsOther            = "sqs.requests.other"
+
 	SQSBatchReceive = "sqs.batch.receive_max"
 	SQSBatchDelete  = "sqs.batch.delete_max"
 	SQSBatchSend    = "sqs.batch.send_max"
@@ -48,14 +56,14 @@ func init() {
 		tol        float64
 		gate       bool
 	}{
-		{"receive", "ReceiveMessage calls that returned messages, per task", 0.50, true},
-		{"receive_empty", "ReceiveMessage calls that returned nothing (idle polling), per task", 0.50, false},
-		{"delete", "DeleteMessage(Batch) calls per task: one-by-one deletes instead of batches show here", 0.50, true},
-		{"send", "SendMessage(Batch) calls per task (overflow to the tasks queue, DLQ hand-offs)", 0.25, false},
-		{"change_visibility", "ChangeMessageVisibility(Batch) calls per task (heartbeats, retry delays)", 0.50, false},
-		{"other", "other SQS calls per task (queue management)", 0.50, false},
+		{SQSRequestsReceive, "ReceiveMessage calls that returned messages, per task", 0.50, true},
+		{SQSRequestsReceiveEmpty, "ReceiveMessage calls that returned nothing (idle polling), per task", 0.50, false},
+		{SQSRequestsDelete, "DeleteMessage(Batch) calls per task: one-by-one deletes instead of batches show here", 0.50, true},
+		{SQSRequestsSend, "SendMessage(Batch) calls per task (overflow to the tasks queue, DLQ hand-offs)", 0.25, false},
+		{SQSRequestsChangeVisibility, "ChangeMessageVisibility(Batch) calls per task (heartbeats, retry delays)", 0.50, false},
+		{SQSRequestsOther, "other SQS calls per task (queue management)", 0.50, false},
 	} {
-		def(Def{Name: SQSRequestsBy(a.name), Unit: Number, Better: LowerIsBetter, MachineDependent: true, Tolerance: a.tol, Gate: a.gate, Help: a.help})
+		def(Def{Name: a.name, Unit: Number, Better: LowerIsBetter, MachineDependent: true, Tolerance: a.tol, Gate: a.gate, Help: a.help})
 	}
 	def(Def{Name: SQSCostPerMillion, Unit: Number, Better: LowerIsBetter, Tolerance: 0.25,
 		Help: "USD per million tasks at SQS's list price for standard queues (0.40 USD per million requests; a request's payload bills once per 64 KiB)"})

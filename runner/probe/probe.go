@@ -363,27 +363,24 @@ func (p *Probe) summarize() Summary {
 
 	var d histDelta
 	d.subtract(&last.sched, &p.first.sched)
-	putDistribution(m, "sched.latency", &d)
-	for _, b := range []struct {
-		suffix string
-		bound  float64
-	}{{"1ms", 1e-3}, {"10ms", 10e-3}, {"100ms", 100e-3}} {
-		m["sched.latency.over_"+b.suffix] = d.shareAbove(b.bound)
-	}
+	putDistribution(m, metric.SchedLatency, &d)
+	m[metric.SchedLatencyOver1ms] = d.shareAbove(1e-3)
+	m[metric.SchedLatencyOver10ms] = d.shareAbove(10e-3)
+	m[metric.SchedLatencyOver100ms] = d.shareAbove(100e-3)
 
 	d.subtract(&last.pauses, &p.first.pauses)
-	putDistribution(m, "gc.pause", &d)
-	m["gc.cycles"] = last.uint(iCycles) - p.first.uint(iCycles)
-	m["gc.cpu_fraction"] = gcCPUFraction(last, p.first)
+	putDistribution(m, metric.GCPause, &d)
+	m[metric.GCCycles] = last.uint(iCycles) - p.first.uint(iCycles)
+	m[metric.GCCPUFraction] = gcCPUFraction(last, p.first)
 
 	h := &p.tickHist
 	for _, q := range quantiles {
-		m[metric.Key("tick.lag", q.stat)] = h.quantile(q.q)
+		m[metric.Key(metric.TickLag, q.stat)] = h.quantile(q.q)
 	}
-	m[metric.Key("tick.lag", "max")] = h.maxV
-	m[metric.Key("tick.lag", "mean")] = h.mean()
-	m["tick.lag.over_10ms"] = h.shareAbove(10e-3)
-	m["tick.lag.over_100ms"] = h.shareAbove(100e-3)
+	m[metric.Key(metric.TickLag, "max")] = h.maxV
+	m[metric.Key(metric.TickLag, "mean")] = h.mean()
+	m[metric.TickLagOver10ms] = h.shareAbove(10e-3)
+	m[metric.TickLagOver100ms] = h.shareAbove(100e-3)
 
 	p.batchMu.Lock()
 	batches := append([]result.BatchPoint(nil), p.batches...)
@@ -392,20 +389,20 @@ func (p *Probe) summarize() Summary {
 		p.maxHeapLive = max(p.maxHeapLive, b.HeapLive)
 		p.maxGoroutines = max(p.maxGoroutines, b.Goroutines)
 	}
-	m["heap.live.max"] = p.maxHeapLive
-	m["heap.inuse.max"] = p.maxInUse
-	m["goroutines.max"] = p.maxGoroutines
+	m[metric.HeapLiveMax] = p.maxHeapLive
+	m[metric.HeapInuseMax] = p.maxInUse
+	m[metric.GoroutinesMax] = p.maxGoroutines
 	if fit, ok := fitBatches(batches, func(b result.BatchPoint) float64 { return b.HeapLive }); ok {
-		m["heap.live.slope"] = fit.slope
+		m[metric.HeapLiveSlope] = fit.slope
 		if fit.n >= 3 {
-			m["heap.live.slope_lower"] = fit.lower
+			m[metric.HeapSlopeLower] = fit.lower
 		}
 	}
 	if slope, ok := batchSlope(batches, func(b result.BatchPoint) float64 { return b.Goroutines }); ok {
-		m["goroutines.slope"] = slope
+		m[metric.GoroutinesSlope] = slope
 	}
 	if len(batches) >= 2 && batches[0].HeapLive > 0 {
-		m["heap.live.growth"] = batches[len(batches)-1].HeapLive/batches[0].HeapLive - 1
+		m[metric.HeapLiveGrowth] = batches[len(batches)-1].HeapLive/batches[0].HeapLive - 1
 	}
 
 	sum := Summary{Metrics: m, Batches: batches}

@@ -207,9 +207,9 @@ func (q *queueSampler) summarize(sum *Summary) {
 		hasWork = hasWork || sq.work
 	}
 	if hasWork {
-		sum.Metrics["queue.depth.max"] = q.depthMax
+		sum.Metrics[metric.QueueDepthMax] = q.depthMax
 		if med, err := stats.Median(q.decreases); err == nil {
-			sum.Metrics["queue.drain_rate"] = med
+			sum.Metrics[metric.QueueDrainRate] = med
 		}
 	}
 	for _, msg := range q.errOrder {

@@ -184,11 +184,11 @@ func buildCharts(idPrefix string, run result.Run) []chart {
 		}
 		switch p.group.key {
 		case "heap-bytes":
-			extra, n := batchColumns(run, func(b result.BatchPoint) float64 { return b.HeapLive }, "post-GC live heap (after each batch)", "heap.live.slope", "per batch")
+			extra, n := batchColumns(run, func(b result.BatchPoint) float64 { return b.HeapLive }, "post-GC live heap (after each batch)", metric.HeapLiveSlope, "per batch")
 			cols = append(cols, extra...)
 			note = append(note, n...)
 		case "goroutines":
-			extra, n := batchColumns(run, func(b result.BatchPoint) float64 { return b.Goroutines }, "goroutines at quiet points", "goroutines.slope", "per batch")
+			extra, n := batchColumns(run, func(b result.BatchPoint) float64 { return b.Goroutines }, "goroutines at quiet points", metric.GoroutinesSlope, "per batch")
 			cols = append(cols, extra...)
 			note = append(note, n...)
 		}

@@ -273,7 +273,7 @@ func buildPage(s *result.Scenario) page {
 	}
 	var starts []float64
 	for _, c := range s.Cases {
-		starts = append(starts, c.Samples("backend.start")...)
+		starts = append(starts, c.Samples(metric.BackendStart)...)
 	}
 	if m, ok := sample.Median(starts); ok {
 		p.Summary = append(p.Summary, keyValue{Key: "backend start", Value: formatValue(metric.Duration, m)})
@@ -382,7 +382,7 @@ func baselineViewOf(b *result.BaselineReport) *baselineView {
 	return v
 }
 
-var stageNames = []string{"stage.queue_wait", "stage.dispatch_wait", "stage.process", "stage.ack"}
+var stageNames = []string{metric.StageQueueWait, metric.StageDispatchWait, metric.StageProcess, metric.StageAck}
 
 func caseViewOf(c result.Case) caseView {
 	cv := caseView{Name: c.Name}

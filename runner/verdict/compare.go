@@ -1,7 +1,10 @@
 // Package verdict judges a run against a stored baseline: per metric a
 // direction, a minimum effect that matters and a Mann-Whitney U test, with
-// Holm-Bonferroni correction across the metrics judged together. It also
-// stores baselines and writes results in the Go benchmark text format.
+// Holm-Bonferroni correction across the metrics judged together. It is
+// the statistics only, as golang.org/x/perf keeps benchmath apart from
+// benchfmt: the baselines it judges against are stored and validated by
+// runner/baseline, the machines they were measured on described by
+// runner/fingerprint, and runner/benchout writes results for benchstat.
 package verdict
 
 import (
@@ -13,6 +16,8 @@ import (
 
 	"golang.org/x/perf/benchmath"
 
+	"github.com/sqsperf/sqsperf/runner/baseline"
+	"github.com/sqsperf/sqsperf/runner/fingerprint"
 	"github.com/sqsperf/sqsperf/runner/internal/sample"
 	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/result"
@@ -47,7 +52,10 @@ const RecommendedRepeats = 10
 // infoKeys are shown next to the gates by default so a reader sees the
 // latencies move, but they are never judged: tail latencies of a few
 // repeats are too noisy to fail a build on.
-var infoKeys = []string{"latency.job.p50", "latency.job.p99", "stage.process.p50", "stage.process.p99"}
+var infoKeys = []string{
+	metric.Key(metric.LatencyJob, "p50"), metric.Key(metric.LatencyJob, "p99"),
+	metric.Key(metric.StageProcess, "p50"), metric.Key(metric.StageProcess, "p99"),
+}
 
 // Options tune Compare. The zero value is the default.
 type Options struct {
@@ -86,11 +94,11 @@ type Options struct {
 }
 
 // fileName names a baseline in messages: its file, or "(in memory)".
-func fileName(b *Baseline) string {
-	if b.path == "" {
+func fileName(b *baseline.Baseline) string {
+	if b.File() == "" {
 		return "(in memory)"
 	}
-	return b.path
+	return b.File()
 }
 
 // Regressed reports whether any metric of the report regressed.
@@ -117,7 +125,7 @@ type candidate struct {
 // judged together) at or below Alpha. Counts that must be exact (lost,
 // duplicates: tolerance 0, lower is better) regress on any rise above
 // the baseline's largest value, without a test; see exactCheck.
-func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) result.BaselineReport {
+func Compare(base *baseline.Baseline, cur result.Case, curFP fingerprint.Fingerprint, opt Options) result.BaselineReport {
 	if opt.Alpha <= 0 || opt.Alpha >= 1 {
 		opt.Alpha = DefaultAlpha
 	}
@@ -126,14 +134,14 @@ func Compare(base *Baseline, cur result.Case, curFP Fingerprint, opt Options) re
 		rep.Warnings = append(rep.Warnings, "no baseline to compare with")
 		return rep
 	}
-	rep.File = base.path
+	rep.File = base.File()
 	same, diffs := base.Fingerprint.SameMachine(curFP)
 	rep.SameMachine = same
-	if baseSize, runSize := NormSize(base.Size), NormSize(opt.Size); baseSize != runSize {
+	if baseSize, runSize := baseline.NormSize(base.Size), baseline.NormSize(opt.Size); baseSize != runSize {
 		// Checked before the machine and the scenario hash: a scaled
 		// scenario has another hash anyway, and nothing is compared.
 		rep.Warnings = append(rep.Warnings, fmt.Sprintf("baseline %s was taken at -size %s and this run at -size %s, so the comparison was skipped (a scaled run moves every metric without any change to the service); for a verdict run at -size %s, or keep baselines of this size in their own -baselines directory",
-			fileName(base), FormatSize(baseSize), FormatSize(runSize), FormatSize(baseSize)))
+			fileName(base), baseline.FormatSize(baseSize), baseline.FormatSize(runSize), baseline.FormatSize(baseSize)))
 		return rep
 	}
 	if !same {

@@ -1,13 +1,17 @@
 package verdict
 
 import (
-	"github.com/sqsperf/sqsperf/runner/metric"
 	"math"
+	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqsperf/sqsperf/runner/baseline"
+	"github.com/sqsperf/sqsperf/runner/fingerprint"
+	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/result"
 )
 
@@ -132,7 +136,19 @@ func TestMinPValueAndSamplesNeeded(t *testing.T) {
 	assert.Equal(t, 1, SamplesNeeded(1))
 }
 
-var testFP = Fingerprint{CPUModel: "Test CPU", Cores: 2, GOMAXPROCS: 2, GoVersion: "go1.26.8", GOOS: "linux", GOARCH: "amd64", Backend: "embedded"}
+var testFP = fingerprint.Fingerprint{CPUModel: "Test CPU", Cores: 2, GOMAXPROCS: 2, GoVersion: "go1.26.8", GOOS: "linux", GOARCH: "amd64", Backend: "embedded"}
+
+// stored saves b as baselines/<name>.json in a temporary directory and
+// loads it back, so that it knows its file as one read from disk does.
+func stored(t *testing.T, b *baseline.Baseline, name string) *baseline.Baseline {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "baselines", name+".json")
+	require.NoError(t, baseline.Save(path, b))
+	got, err := baseline.Load(path)
+	require.NoError(t, err)
+	require.Equal(t, path, got.File())
+	return got
+}
 
 // caseOf builds a case whose run i has metrics[key][i].
 func caseOf(name string, metrics map[string][]float64) result.Case {
@@ -186,14 +202,13 @@ func byMetric(t *testing.T, r result.BaselineReport) map[string]result.Compariso
 }
 
 func TestCompareFlagsOnlyTheMetricThatMovedBeyondTolerance(t *testing.T) {
-	base := FromCase("stress", "h1", testFP, caseOf("stress", gates(8, 100e-6, 80, 8000, 1000)))
-	base.path = "baselines/stress.json"
+	base := stored(t, baseline.FromCase("stress", "h1", testFP, caseOf("stress", gates(8, 100e-6, 80, 8000, 1000))), "stress")
 	cur := caseOf("stress", gates(8, 120e-6, 80*1.04, 8000*0.5, 1000))
 	rep := Compare(base, cur, testFP, Options{ScenarioHash: "h1"})
 
 	assert.True(t, rep.Found)
 	assert.True(t, rep.SameMachine)
-	assert.Equal(t, "baselines/stress.json", rep.File)
+	assert.Equal(t, base.File(), rep.File)
 	assert.Empty(t, rep.Warnings)
 	got := byMetric(t, rep)
 
@@ -215,7 +230,7 @@ func TestCompareFlagsOnlyTheMetricThatMovedBeyondTolerance(t *testing.T) {
 }
 
 func TestCompareHigherIsBetterDirection(t *testing.T) {
-	base := FromCase("s", "", testFP, caseOf("s", gates(8, 100e-6, 80, 8000, 1000)))
+	base := baseline.FromCase("s", "", testFP, caseOf("s", gates(8, 100e-6, 80, 8000, 1000)))
 	rep := Compare(base, caseOf("s", gates(8, 100e-6, 80, 8000, 700)), testFP, Options{})
 	assert.Equal(t, Regression, byMetric(t, rep)["throughput"].Verdict, "30% less throughput with a 20% tolerance")
 	rep = Compare(base, caseOf("s", gates(8, 100e-6, 80, 8000, 1400)), testFP, Options{})
@@ -224,7 +239,7 @@ func TestCompareHigherIsBetterDirection(t *testing.T) {
 }
 
 func TestCompareTooFewSamplesWarnsWithTheNumberNeeded(t *testing.T) {
-	base := FromCase("s", "", testFP, caseOf("s", gates(3, 100e-6, 80, 8000, 1000)))
+	base := baseline.FromCase("s", "", testFP, caseOf("s", gates(3, 100e-6, 80, 8000, 1000)))
 	// A large slowdown, but three samples per side can never reach p <= 0.005.
 	rep := Compare(base, caseOf("s", gates(3, 300e-6, 80, 8000, 1000)), testFP, Options{})
 	cpu := byMetric(t, rep)["cpu.per_message"]
@@ -234,7 +249,7 @@ func TestCompareTooFewSamplesWarnsWithTheNumberNeeded(t *testing.T) {
 	assert.False(t, Regressed(rep), "too few samples is a warning, not a coin-flip failure")
 
 	// The floor from Options applies on top of what the test needs.
-	base = FromCase("s", "", testFP, caseOf("s", gates(8, 100e-6, 80, 8000, 1000)))
+	base = baseline.FromCase("s", "", testFP, caseOf("s", gates(8, 100e-6, 80, 8000, 1000)))
 	rep = Compare(base, caseOf("s", gates(8, 300e-6, 80, 8000, 1000)), testFP, Options{MinSamples: 10})
 	assert.Contains(t, byMetric(t, rep)["cpu.per_message"].Note, "need 10 per side")
 }
@@ -244,7 +259,7 @@ func TestCompareOtherMachineJudgesOnlyMachineIndependentMetrics(t *testing.T) {
 	other.CPUModel, other.GoVersion = "Other CPU", "go1.27.1"
 	baseSamples, curSamples := gates(8, 100e-6, 80, 8000, 1000), gates(8, 200e-6, 160, 8000, 1000)
 	baseSamples["alloc.own.per_message"], curSamples["alloc.own.per_message"] = spread(20, 8), spread(40, 8)
-	base := FromCase("s", "", other, caseOf("s", baseSamples))
+	base := baseline.FromCase("s", "", other, caseOf("s", baseSamples))
 	cur := caseOf("s", curSamples)
 	rep := Compare(base, cur, testFP, Options{})
 
@@ -265,7 +280,7 @@ func TestCompareOtherMachineJudgesOnlyMachineIndependentMetrics(t *testing.T) {
 }
 
 func TestCompareLostIsAnExactCount(t *testing.T) {
-	base := FromCase("s", "", testFP, caseOf("s", gates(3, 100e-6, 80, 8000, 1000, 0, 0, 0)))
+	base := baseline.FromCase("s", "", testFP, caseOf("s", gates(3, 100e-6, 80, 8000, 1000, 0, 0, 0)))
 	rep := Compare(base, caseOf("s", gates(3, 100e-6, 80, 8000, 1000, 0, 2, 0)), testFP, Options{})
 	lost := byMetric(t, rep)["lost"]
 	assert.Equal(t, Regression, lost.Verdict, "one run losing messages is a regression without any test")
@@ -285,7 +300,7 @@ func TestCompareLostIsAnExactCount(t *testing.T) {
 func TestCompareInfoMetricsAreNeverJudged(t *testing.T) {
 	m := gates(8, 100e-6, 80, 8000, 1000)
 	m["stage.process.p99"] = spread(0.010, 8)
-	base := FromCase("s", "", testFP, caseOf("s", m))
+	base := baseline.FromCase("s", "", testFP, caseOf("s", m))
 	m2 := gates(8, 100e-6, 80, 8000, 1000)
 	m2["stage.process.p99"] = spread(0.100, 8)
 	rep := Compare(base, caseOf("s", m2), testFP, Options{})
@@ -298,7 +313,7 @@ func TestCompareInfoMetricsAreNeverJudged(t *testing.T) {
 }
 
 func TestCompareExplicitMetricsAndTolerances(t *testing.T) {
-	base := FromCase("s", "", testFP, caseOf("s", gates(8, 100e-6, 80, 8000, 1000)))
+	base := baseline.FromCase("s", "", testFP, caseOf("s", gates(8, 100e-6, 80, 8000, 1000)))
 	cur := caseOf("s", gates(8, 120e-6, 80, 8000, 1000))
 	rep := Compare(base, cur, testFP, Options{
 		Metrics:   []string{"cpu.per_message", "cpu.per_mesage", "retried"},
@@ -316,7 +331,7 @@ func TestCompareExplicitMetricsAndTolerances(t *testing.T) {
 func TestCompareMissingSides(t *testing.T) {
 	b := gates(8, 100e-6, 80, 8000, 1000)
 	delete(b, "throughput")
-	base := FromCase("s", "", testFP, caseOf("s", b))
+	base := baseline.FromCase("s", "", testFP, caseOf("s", b))
 	c := gates(8, 100e-6, 80, 8000, 1000)
 	delete(c, "alloc.per_message")
 	got := byMetric(t, Compare(base, caseOf("s", c), testFP, Options{}))
@@ -327,7 +342,7 @@ func TestCompareMissingSides(t *testing.T) {
 }
 
 func TestCompareZeroBaseline(t *testing.T) {
-	base := FromCase("s", "", testFP, caseOf("s", map[string][]float64{"heap.live.slope": {0, 0, 0, 0, 0, 0, 0, 0}}))
+	base := baseline.FromCase("s", "", testFP, caseOf("s", map[string][]float64{"heap.live.slope": {0, 0, 0, 0, 0, 0, 0, 0}}))
 	cur := caseOf("s", map[string][]float64{"heap.live.slope": {5, 6, 7, 8, 5, 6, 7, 8}})
 	got := byMetric(t, Compare(base, cur, testFP, Options{Metrics: []string{"heap.live.slope"}}))["heap.live.slope"]
 	assert.Equal(t, Regression, got.Verdict)
@@ -336,7 +351,7 @@ func TestCompareZeroBaseline(t *testing.T) {
 }
 
 func TestCompareWarnsOnChangedScenarioAndNilBaseline(t *testing.T) {
-	base := FromCase("s", "old", testFP, caseOf("s", gates(8, 1, 1, 1, 1)))
+	base := baseline.FromCase("s", "old", testFP, caseOf("s", gates(8, 1, 1, 1, 1)))
 	rep := Compare(base, caseOf("s", gates(8, 1, 1, 1, 1)), testFP, Options{ScenarioHash: "new"})
 	require.Len(t, rep.Warnings, 1)
 	assert.Contains(t, rep.Warnings[0], "scenario file changed")
@@ -347,7 +362,7 @@ func TestCompareWarnsOnChangedScenarioAndNilBaseline(t *testing.T) {
 }
 
 func TestCompareOrderIsStable(t *testing.T) {
-	base := FromCase("s", "", testFP, caseOf("s", gates(8, 100e-6, 80, 8000, 1000, 0, 0, 0, 0, 0, 0, 0, 0)))
+	base := baseline.FromCase("s", "", testFP, caseOf("s", gates(8, 100e-6, 80, 8000, 1000, 0, 0, 0, 0, 0, 0, 0, 0)))
 	cur := caseOf("s", gates(8, 100e-6, 80, 8000, 1000, 0, 0, 0, 0, 0, 0, 0, 0))
 	var first []string
 	for i := range 5 {
@@ -367,7 +382,7 @@ func nan() float64 { return math.NaN() }
 
 func TestCompareFamilyCountsOnlyMetricsMeasuredOnBothSides(t *testing.T) {
 	only := map[string][]float64{"cpu.per_message": spread(100e-6, 5), "alloc.per_message": spread(80, 5)}
-	base := FromCase("s", "", testFP, caseOf("s", only))
+	base := baseline.FromCase("s", "", testFP, caseOf("s", only))
 	cur := map[string][]float64{"cpu.per_message": spread(150e-6, 5), "alloc.per_message": spread(80, 5)}
 	// Two metrics: 5 per side reach 2/252 <= 0.02/2, so no warning and the slowdown is found.
 	got := byMetric(t, Compare(base, caseOf("s", cur), testFP, Options{}))
@@ -392,7 +407,7 @@ func TestExactCheckPValues(t *testing.T) {
 func TestCompareUnequalSampleSizes(t *testing.T) {
 	// 10 baseline runs and 4 current ones: the smallest p is 2/C(14,4) = 0.002 <= 0.02/4,
 	// so a clear slowdown is judged rather than warned about.
-	base := FromCase("s", "", testFP, caseOf("s", gates(10, 100e-6, 80, 8000, 1000)))
+	base := baseline.FromCase("s", "", testFP, caseOf("s", gates(10, 100e-6, 80, 8000, 1000)))
 	got := byMetric(t, Compare(base, caseOf("s", gates(4, 150e-6, 80, 8000, 1000)), testFP, Options{}))
 	assert.Equal(t, Regression, got["cpu.per_message"].Verdict, got["cpu.per_message"].Note)
 	// 10 and 2: 2/C(12,2) = 0.03 can never reach it.
@@ -407,17 +422,17 @@ func TestCompareUnequalSampleSizes(t *testing.T) {
 // tested as usual.
 func TestCompareLeavesIdenticalMetricsOutOfTheFamily(t *testing.T) {
 	baseS, curS := gates(8, 100e-6, 80, 8000, 1000), gates(8, 130e-6, 80, 8000, 1000)
-	without := byMetric(t, Compare(FromCase("s", "", testFP, caseOf("s", baseS)), caseOf("s", curS), testFP, Options{}))
+	without := byMetric(t, Compare(baseline.FromCase("s", "", testFP, caseOf("s", baseS)), caseOf("s", curS), testFP, Options{}))
 
 	same := []float64{20, 20, 20, 20, 20, 20, 20, 20}
 	baseS[metric.AllocOwn], curS[metric.AllocOwn] = same, same
-	with := byMetric(t, Compare(FromCase("s", "", testFP, caseOf("s", baseS)), caseOf("s", curS), testFP, Options{}))
+	with := byMetric(t, Compare(baseline.FromCase("s", "", testFP, caseOf("s", baseS)), caseOf("s", curS), testFP, Options{}))
 	assert.Equal(t, Unchanged, with[metric.AllocOwn].Verdict)
 	assert.Equal(t, "the same value in every run on both sides", with[metric.AllocOwn].Note)
 	assert.Equal(t, without["cpu.per_message"].P, with["cpu.per_message"].P, "the constant metric is not in Holm's family")
 
 	curS[metric.AllocOwn] = []float64{30, 30, 31, 30, 30, 32, 30, 30}
-	got := byMetric(t, Compare(FromCase("s", "", testFP, caseOf("s", baseS)), caseOf("s", curS), testFP, Options{}))
+	got := byMetric(t, Compare(baseline.FromCase("s", "", testFP, caseOf("s", baseS)), caseOf("s", curS), testFP, Options{}))
 	assert.Equal(t, Regression, got[metric.AllocOwn].Verdict, "once it moves it is tested")
 }
 
@@ -431,7 +446,7 @@ func TestCompareJudgesBoundsWithoutATest(t *testing.T) {
 	cmp := func(base, cur []float64) result.Comparison {
 		b, c := gates(len(base), 100e-6, 80, 8000, 1000), gates(len(cur), 100e-6, 80, 8000, 1000)
 		b[metric.SQSBatchDelete], c[metric.SQSBatchDelete] = base, cur
-		return byMetric(t, Compare(FromCase("s", "", testFP, caseOf("s", b)), caseOf("s", c), testFP, Options{}))[metric.SQSBatchDelete]
+		return byMetric(t, Compare(baseline.FromCase("s", "", testFP, caseOf("s", b)), caseOf("s", c), testFP, Options{}))[metric.SQSBatchDelete]
 	}
 	lost := cmp(tens, []float64{1})
 	assert.Equal(t, Regression, lost.Verdict)
@@ -451,4 +466,43 @@ func TestUTestPIsAProbability(t *testing.T) {
 		assert.LessOrEqual(t, p, 1.0, "cur %v", cur)
 		assert.Greater(t, p, 0.5, "cur %v", cur)
 	}
+}
+
+// A run at another -size than its baseline's is not compared: a run at
+// -size 0.2 once reported a 23% improvement against the full-size one.
+func TestCompareSkipsABaselineOfAnotherSize(t *testing.T) {
+	full := stored(t, baseline.FromCase("s", "h", testFP, caseOf("s", gates(10, 100e-6, 80, 4000, 1000))), "s")
+	small := caseOf("s", gates(10, 77e-6, 80, 4000, 1000)) // "23% better"
+
+	rep := Compare(full, small, testFP, Options{Size: 0.2, ScenarioHash: "other"})
+	assert.Empty(t, rep.Comparisons)
+	require.Len(t, rep.Warnings, 1, "the size says it all; no scenario-hash warning on top")
+	assert.Contains(t, rep.Warnings[0], full.File()+" was taken at -size 1 and this run at -size 0.2, so the comparison was skipped")
+	assert.True(t, rep.Found)
+	assert.False(t, Regressed(rep))
+
+	// Old files (no size) and runs without -size are both full size.
+	rep = Compare(full, small, testFP, Options{Size: 1})
+	assert.NotEmpty(t, rep.Comparisons)
+	// A baseline taken at the run's size is compared.
+	full.Size = 0.2
+	rep = Compare(full, small, testFP, Options{Size: 0.2})
+	assert.NotEmpty(t, rep.Comparisons)
+	// And the other way round: a full run against a scaled baseline.
+	rep = Compare(full, small, testFP, Options{})
+	assert.Empty(t, rep.Comparisons)
+	assert.Contains(t, rep.Warnings[0], "taken at -size 0.2 and this run at -size 1")
+}
+
+func TestCompareWarnsOnceWhenTheScenarioChanged(t *testing.T) {
+	base := stored(t, baseline.FromCase("s", "old", testFP, caseOf("s", gates(10, 100e-6, 80, 4000, 1000))), "s")
+	rep := Compare(base, caseOf("s", gates(10, 100e-6, 80, 4000, 1000)), testFP, Options{ScenarioHash: "new"})
+	var changed []string
+	for _, w := range rep.Warnings {
+		if strings.Contains(w, "scenario file changed") {
+			changed = append(changed, w)
+		}
+	}
+	require.Len(t, changed, 1)
+	assert.Contains(t, changed[0], base.File())
 }

@@ -5,6 +5,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/sqsperf/sqsperf/runner/baseline"
 )
 
 // The samples of a real comparison on a loaded machine (cpu.per_message,
@@ -48,7 +50,7 @@ func TestPairedTestRefusesWhatCannotBePaired(t *testing.T) {
 func TestComparePairedFlagsWhatThePooledTestMisses(t *testing.T) {
 	a := []float64{315e-6, 300e-6, 386e-6, 364e-6, 399e-6, 389e-6, 361e-6, 363e-6}
 	b := []float64{352e-6, 354e-6, 440e-6, 406e-6, 430e-6, 420e-6, 431e-6, 422e-6}
-	base := FromCase("s", "h", testFP, caseOf("s", map[string][]float64{"cpu.per_message": a}))
+	base := baseline.FromCase("s", "h", testFP, caseOf("s", map[string][]float64{"cpu.per_message": a}))
 	cur := caseOf("s", map[string][]float64{"cpu.per_message": b})
 	opt := Options{Metrics: []string{"cpu.per_message"}, Tolerance: map[string]float64{"cpu.per_message": 0.05}}
 	pooled := Compare(base, cur, testFP, opt)

@@ -4,12 +4,14 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+
+	"github.com/sqsperf/sqsperf/runner/baseline"
 )
 
 // The report draws each gated metric's baseline and current samples side
 // by side; Compare is where they are known, so it must hand them on.
 func TestCompareCarriesBothSidesSamples(t *testing.T) {
-	base := FromCase("s", "", testFP, caseOf("s", gates(8, 100e-6, 80, 8000, 1000)))
+	base := baseline.FromCase("s", "", testFP, caseOf("s", gates(8, 100e-6, 80, 8000, 1000)))
 	cur := caseOf("s", gates(8, 120e-6, 80, 8000, 1000))
 	cpu := byMetric(t, Compare(base, cur, testFP, Options{}))["cpu.per_message"]
 	assert.Equal(t, spread(100e-6, 8), cpu.BaselineSamples)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 
+	"github.com/sqsperf/sqsperf/runner/baseline"
 	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/result"
 )
@@ -79,7 +80,7 @@ func simulate(cfg simConfig) simOutcome {
 	rng := rand.New(rand.NewPCG(cfg.seed, cfg.seed^0x5eed))
 	var any, detected, warned int
 	for range cfg.trials {
-		base := FromCase("sim", "h", testFP, simCase(rng, cfg, nil, 0))
+		base := baseline.FromCase("sim", "h", testFP, simCase(rng, cfg, nil, 0))
 		cur := simCase(rng, cfg, cfg.factor, cfg.driftCV*rng.NormFloat64())
 		rep := Compare(base, cur, testFP, Options{})
 		if Regressed(rep) {

@@ -7,6 +7,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/sqsperf/sqsperf/runner"
+	"github.com/sqsperf/sqsperf/runner/metric"
 	"github.com/sqsperf/sqsperf/runner/scenario"
 )
 
@@ -45,12 +46,12 @@ func CheckScenario(t *testing.T, file, name string) {
 		}
 		assert.Equal(t, run.Server.Sent, run.Server.Processed+run.Server.DeadLettered, "%s: every message sent processed or dead-lettered", c.Name)
 		assert.Equal(t, c.Scenario.Load.Jobs, run.Accounting.JobsSent, "%s: jobs sent at size %v", c.Name, scenarioSize)
-		for _, key := range []string{"cpu.per_message", "process.rss.peak", "process.threads.max", "process.startup"} {
+		for _, key := range []string{metric.CPUPerMessage, metric.ProcessRSSPeak, metric.ProcessThreadsMax, metric.ProcessStartup} {
 			assert.Positive(t, run.Metrics[key], "%s: %s must be measured", c.Name, key)
 		}
 		t.Logf("%s %s: cpu.per_message %.0fµs, rss %.0f MiB, %v threads, start-up %.0fms, throughput %.0f/s", name, c.Name,
-			run.Metrics["cpu.per_message"]*1e6, run.Metrics["process.rss.peak"]/(1<<20), run.Metrics["process.threads.max"],
-			run.Metrics["process.startup"]*1e3, run.Metrics["throughput"])
+			run.Metrics[metric.CPUPerMessage]*1e6, run.Metrics[metric.ProcessRSSPeak]/(1<<20), run.Metrics[metric.ProcessThreadsMax],
+			run.Metrics[metric.ProcessStartup]*1e3, run.Metrics[metric.Throughput])
 	}
 	assert.Equal(t, 0, int(code), "verdict %s: %+v", res.Verdict, res.Thresholds)
 }

@@ -1,4 +1,4 @@
-package verdict
+package baseline
 
 import (
 	"errors"
@@ -73,7 +73,7 @@ func TestLoadRefusesAHugeFileWithoutReadingIt(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "huge.json")
 	f, err := os.Create(path)
 	require.NoError(t, err)
-	require.NoError(t, f.Truncate(MaxBaselineBytes+1)) // sparse: no disk used
+	require.NoError(t, f.Truncate(MaxFileBytes+1)) // sparse: no disk used
 	require.NoError(t, f.Close())
 
 	var before, after runtime.MemStats
@@ -176,47 +176,6 @@ func TestSizeIsStoredAndOldFilesAreFullSize(t *testing.T) {
 	got, err = Load(path)
 	require.NoError(t, err)
 	assert.Equal(t, 1.0, got.Size)
-}
-
-// A run at another -size than its baseline's is not compared: a run at
-// -size 0.2 once reported a 23% improvement against the full-size one.
-func TestCompareSkipsABaselineOfAnotherSize(t *testing.T) {
-	full := FromCase("s", "h", testFP, caseOf("s", gates(10, 100e-6, 80, 4000, 1000)))
-	full.path = "baselines/s.json"
-	small := caseOf("s", gates(10, 77e-6, 80, 4000, 1000)) // "23% better"
-
-	rep := Compare(full, small, testFP, Options{Size: 0.2, ScenarioHash: "other"})
-	assert.Empty(t, rep.Comparisons)
-	require.Len(t, rep.Warnings, 1, "the size says it all; no scenario-hash warning on top")
-	assert.Contains(t, rep.Warnings[0], "baselines/s.json was taken at -size 1 and this run at -size 0.2, so the comparison was skipped")
-	assert.True(t, rep.Found)
-	assert.False(t, Regressed(rep))
-
-	// Old files (no size) and runs without -size are both full size.
-	rep = Compare(full, small, testFP, Options{Size: 1})
-	assert.NotEmpty(t, rep.Comparisons)
-	// A baseline taken at the run's size is compared.
-	full.Size = 0.2
-	rep = Compare(full, small, testFP, Options{Size: 0.2})
-	assert.NotEmpty(t, rep.Comparisons)
-	// And the other way round: a full run against a scaled baseline.
-	rep = Compare(full, small, testFP, Options{})
-	assert.Empty(t, rep.Comparisons)
-	assert.Contains(t, rep.Warnings[0], "taken at -size 0.2 and this run at -size 1")
-}
-
-func TestCompareWarnsOnceWhenTheScenarioChanged(t *testing.T) {
-	base := FromCase("s", "old", testFP, caseOf("s", gates(10, 100e-6, 80, 4000, 1000)))
-	base.path = "baselines/s.json"
-	rep := Compare(base, caseOf("s", gates(10, 100e-6, 80, 4000, 1000)), testFP, Options{ScenarioHash: "new"})
-	var changed []string
-	for _, w := range rep.Warnings {
-		if strings.Contains(w, "scenario file changed") {
-			changed = append(changed, w)
-		}
-	}
-	require.Len(t, changed, 1)
-	assert.Contains(t, changed[0], "baselines/s.json")
 }
 
 // The baselines in the repository must stay loadable: a validation rule

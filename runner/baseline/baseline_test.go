@@ -1,8 +1,9 @@
-package verdict
+package baseline
 
 import (
 	"errors"
 	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,10 +13,15 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/sqsperf/sqsperf/runner/fingerprint"
 	"github.com/sqsperf/sqsperf/runner/result"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files in testdata")
+
+var testFP = fingerprint.Fingerprint{CPUModel: "Test CPU", Cores: 2, GOMAXPROCS: 2, GoVersion: "go1.26.8", GOOS: "linux", GOARCH: "amd64", Backend: "embedded"}
+
+func nan() float64 { return math.NaN() }
 
 func TestPath(t *testing.T) {
 	dir := "baselines"
@@ -56,12 +62,12 @@ func TestPathStaysInsideDir(t *testing.T) {
 
 func sampleBaseline() *Baseline {
 	return &Baseline{
-		Version:      BaselineVersion,
+		Version:      Version,
 		Scenario:     "stress",
 		Case:         "stress",
 		Size:         1,
 		ScenarioHash: "sha256:0123abcd",
-		Fingerprint:  Fingerprint{CPUModel: "Test CPU", Cores: 2, GOMAXPROCS: 2, GoVersion: "go1.26.8", GOOS: "linux", GOARCH: "amd64", Backend: "embedded"},
+		Fingerprint:  testFP,
 		Created:      time.Date(2026, 11, 29, 1, 2, 3, 0, time.UTC),
 		Samples: map[string][]float64{
 			"throughput":      {1512.5, 1498, 1530.25},
@@ -159,7 +165,7 @@ func TestFromCase(t *testing.T) {
 		{Metrics: map[string]float64{"throughput": 11, "cpu.per_message": 2e-4}},
 	}}
 	b := FromCase("scalability", "h", testFP, c)
-	assert.Equal(t, BaselineVersion, b.Version)
+	assert.Equal(t, Version, b.Version)
 	assert.Equal(t, "scalability/workers=4", b.Case)
 	assert.Equal(t, []float64{10, 12, 11}, b.Samples["throughput"], "repeat order is kept")
 	assert.Equal(t, []float64{1e-4, 2e-4}, b.Samples["cpu.per_message"])

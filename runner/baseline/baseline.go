@@ -1,4 +1,10 @@
-package verdict
+// Package baseline stores what a scenario case measured, every sample of
+// every metric from N repeats with the machine's fingerprint and the
+// scenario's hash, as a diffable JSON file under baselines/, and loads
+// it back refusing anything it cannot trust: another version, another
+// scenario's file, a corrupt or absurd sample, a file too large to be
+// one. Comparing a run against it is runner/verdict's job.
+package baseline
 
 import (
 	"bytes"
@@ -17,13 +23,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sqsperf/sqsperf/runner/fingerprint"
 	"github.com/sqsperf/sqsperf/runner/result"
 )
 
-// BaselineVersion is the version of the baseline file format. Load refuses
+// Version is the version of the baseline file format. Load refuses
 // other versions instead of guessing, because a misread baseline would
 // produce confident wrong verdicts.
-const BaselineVersion = 1
+const Version = 1
 
 // Baseline is every sample of every metric of one scenario case, from N
 // repeats, with what is needed to know whether it is comparable.
@@ -33,15 +40,15 @@ type Baseline struct {
 	Case     string
 	// Size is the scale factor (-size) the samples were measured at; 0
 	// and 1 both mean the scenario as written. Counts and durations move
-	// with it, so Compare refuses a run of another size.
+	// with it, so verdict.Compare refuses a run of another size.
 	Size         float64
 	ScenarioHash string
-	Fingerprint  Fingerprint
+	Fingerprint  fingerprint.Fingerprint
 	Created      time.Time
 	// Samples maps a flat metric key (metric.Key) to one value per repeat.
 	Samples map[string][]float64
 
-	// path is where Load read the baseline from; Compare reports it.
+	// path is where Load read the baseline from; verdict.Compare reports it.
 	path string
 }
 
@@ -52,9 +59,9 @@ func (b *Baseline) File() string { return b.path }
 // not finite (a metric that could not be computed in a run) are left out:
 // they cannot be stored in JSON nor ranked, and the shorter sample list
 // shows that they are missing.
-func FromCase(scenario string, hash string, fp Fingerprint, c result.Case) *Baseline {
+func FromCase(scenario string, hash string, fp fingerprint.Fingerprint, c result.Case) *Baseline {
 	b := &Baseline{
-		Version:      BaselineVersion,
+		Version:      Version,
 		Scenario:     scenario,
 		Case:         c.Name,
 		ScenarioHash: hash,
@@ -129,11 +136,11 @@ type fileForm struct {
 	Case     string `json:"case"`
 	// Size is a pointer so that a file written before the field existed
 	// (always at full size) reads as 1, while a written 0 is an error.
-	Size         *float64             `json:"size,omitempty"`
-	ScenarioHash string               `json:"scenario_hash"`
-	Created      time.Time            `json:"created"`
-	Fingerprint  Fingerprint          `json:"fingerprint"`
-	Samples      map[string][]float64 `json:"samples"`
+	Size         *float64                `json:"size,omitempty"`
+	ScenarioHash string                  `json:"scenario_hash"`
+	Created      time.Time               `json:"created"`
+	Fingerprint  fingerprint.Fingerprint `json:"fingerprint"`
+	Samples      map[string][]float64    `json:"samples"`
 }
 
 // Load reads a baseline file. A missing file gives an error that wraps
@@ -180,7 +187,7 @@ func parse(data []byte) (*Baseline, error) {
 	}
 	if body[0] != '{' {
 		return nil, fmt.Errorf(`line %d: the file must hold one JSON object such as {"version": %d, ...}, found %s`,
-			lineOf(data, len(data)-len(body)), BaselineVersion, jsonKind(body[0]))
+			lineOf(data, len(data)-len(body)), Version, jsonKind(body[0]))
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -191,8 +198,8 @@ func parse(data []byte) (*Baseline, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("line %d: unexpected data after the baseline object", lineOf(data, int(dec.InputOffset())))
 	}
-	if f.Version != BaselineVersion {
-		return nil, fmt.Errorf("version %d is not supported (this runner reads version %d)", f.Version, BaselineVersion)
+	if f.Version != Version {
+		return nil, fmt.Errorf("version %d is not supported (this runner reads version %d)", f.Version, Version)
 	}
 	size := 1.0
 	if f.Size != nil {
@@ -322,7 +329,7 @@ func encode(b *Baseline) ([]byte, error) {
 	}
 	version := b.Version
 	if version == 0 {
-		version = BaselineVersion
+		version = Version
 	}
 	size := NormSize(b.Size)
 	if math.IsInf(size, 0) || math.IsNaN(size) || size < 0 {

@@ -1,4 +1,9 @@
-package verdict
+// Package benchout writes a scenario's results in the Go benchmark text
+// format, so that benchstat and continuous-benchmarking tools read them
+// (runner run -bench FILE; the A/B writes one beside its results). It is
+// an output format only: judging a run is runner/verdict's, storing
+// baselines runner/baseline's.
+package benchout
 
 import (
 	"fmt"
@@ -14,7 +19,7 @@ import (
 	"github.com/sqsperf/sqsperf/runner/result"
 )
 
-// WriteBenchfmt writes a scenario's results in the Go benchmark text
+// Write writes a scenario's results in the Go benchmark text
 // format (https://go.dev/design/14313-benchmark-format), so benchstat and
 // continuous-benchmarking tools read them. Each case is one benchmark,
 // BenchmarkScenario/<case>, with one line per run so the repeats are the
@@ -22,7 +27,7 @@ import (
 // per-message costs use the units benchstat knows (sec/op, allocs/op,
 // B/op, one message being one op); other metrics get a unit named after
 // them, with "Unit" lines that tell benchstat which direction is better.
-func WriteBenchfmt(w io.Writer, s *result.Scenario) error {
+func Write(w io.Writer, s *result.Scenario) error {
 	if s == nil {
 		return fmt.Errorf("benchfmt: no scenario result to write")
 	}
@@ -149,11 +154,11 @@ func benchName(scenario, caseName string) string {
 func benchUnit(key string) (unit string, d metric.Def, known bool) {
 	d, _, known = metric.Resolve(key)
 	switch key {
-	case "cpu.per_message":
+	case metric.CPUPerMessage:
 		return "sec/op", d, known
-	case "alloc.per_message":
+	case metric.AllocPerMessage:
 		return "allocs/op", d, known
-	case "alloc.bytes_per_message":
+	case metric.AllocBytesPerMessage:
 		return "B/op", d, known
 	}
 	safe := strings.Map(func(r rune) rune {

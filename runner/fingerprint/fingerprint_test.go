@@ -1,4 +1,4 @@
-package verdict
+package fingerprint
 
 import (
 	"runtime"
@@ -16,14 +16,14 @@ func TestParseCPUModel(t *testing.T) {
 	assert.Equal(t, "unknown", parseCPUModel(strings.NewReader("garbage\n\x00\nmodel name\t:\n")))
 }
 
-func TestCurrentFingerprint(t *testing.T) {
-	fp := CurrentFingerprint("embedded")
+func TestCurrent(t *testing.T) {
+	fp := Current("embedded")
 	assert.Equal(t, runtime.NumCPU(), fp.Cores)
 	assert.Equal(t, runtime.GOMAXPROCS(0), fp.GOMAXPROCS)
 	assert.Equal(t, runtime.Version(), fp.GoVersion)
 	assert.Equal(t, "embedded", fp.Backend)
 	assert.NotEmpty(t, fp.CPUModel)
-	same, diffs := fp.SameMachine(CurrentFingerprint("embedded"))
+	same, diffs := fp.SameMachine(Current("embedded"))
 	assert.True(t, same)
 	assert.Empty(t, diffs)
 	assert.Equal(t, "embedded", fp.Environment()["backend"])

@@ -1,7 +1,9 @@
-package verdict
+package benchout
 
 import (
 	"bytes"
+	"flag"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,8 +13,15 @@ import (
 	"github.com/stretchr/testify/require"
 	"golang.org/x/perf/benchfmt"
 
+	"github.com/sqsperf/sqsperf/runner/fingerprint"
 	"github.com/sqsperf/sqsperf/runner/result"
 )
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata")
+
+var testFP = fingerprint.Fingerprint{CPUModel: "Test CPU", Cores: 2, GOMAXPROCS: 2, GoVersion: "go1.26.8", GOOS: "linux", GOARCH: "amd64", Backend: "embedded"}
+
+func nan() float64 { return math.NaN() }
 
 func benchScenario() *result.Scenario {
 	env := testFP.Environment()
@@ -34,9 +43,9 @@ func benchScenario() *result.Scenario {
 	}
 }
 
-func TestWriteBenchfmtParsesBack(t *testing.T) {
+func TestWriteParsesBack(t *testing.T) {
 	var buf bytes.Buffer
-	require.NoError(t, WriteBenchfmt(&buf, benchScenario()))
+	require.NoError(t, Write(&buf, benchScenario()))
 
 	golden := filepath.Join("testdata", "scalability.golden.txt")
 	if *update {
@@ -96,14 +105,14 @@ func TestWriteBenchfmtParsesBack(t *testing.T) {
 	assert.Equal(t, "exact", units.Get("lost", "assume").Value)
 }
 
-func TestWriteBenchfmtEdgeCases(t *testing.T) {
+func TestWriteEdgeCases(t *testing.T) {
 	var buf bytes.Buffer
-	assert.Error(t, WriteBenchfmt(&buf, nil))
-	require.NoError(t, WriteBenchfmt(&buf, &result.Scenario{Name: "empty"}))
+	assert.Error(t, Write(&buf, nil))
+	require.NoError(t, Write(&buf, &result.Scenario{Name: "empty"}))
 	assert.Empty(t, strings.TrimSpace(buf.String()))
 
 	buf.Reset()
-	require.NoError(t, WriteBenchfmt(&buf, &result.Scenario{Name: "odd name", Cases: []result.Case{
+	require.NoError(t, Write(&buf, &result.Scenario{Name: "odd name", Cases: []result.Case{
 		{Name: "", Runs: []result.Run{{Metrics: map[string]float64{"throughput": 1}}}},
 	}}))
 	assert.Contains(t, buf.String(), "BenchmarkScenario/odd_name 1 1 throughput/s")

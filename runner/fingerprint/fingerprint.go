@@ -1,4 +1,9 @@
-package verdict
+// Package fingerprint describes the machine a run measured on: CPU model,
+// cores, GOMAXPROCS, Go release, platform and SQS backend. A baseline
+// stores one; the verdict compares time-based metrics only between runs
+// whose fingerprints name the same machine, because their values move
+// with it, while counts and allocations are compared anywhere.
+package fingerprint
 
 import (
 	"bufio"
@@ -22,8 +27,8 @@ type Fingerprint struct {
 	Backend    string `json:"backend"`
 }
 
-// CurrentFingerprint describes this process and the SQS backend the run uses.
-func CurrentFingerprint(backend string) Fingerprint {
+// Current describes this process and the SQS backend the run uses.
+func Current(backend string) Fingerprint {
 	return Fingerprint{
 		CPUModel:   cpuModel(),
 		Cores:      runtime.NumCPU(),

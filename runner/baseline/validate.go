@@ -1,4 +1,4 @@
-package verdict
+package baseline
 
 import (
 	"errors"
@@ -13,11 +13,11 @@ import (
 	"github.com/sqsperf/sqsperf/runner/metric"
 )
 
-// MaxBaselineBytes caps the size of a baseline file. A real one is about
+// MaxFileBytes caps the size of a baseline file. A real one is about
 // 12 KB (40-odd metrics, ten repeats); reading an 84 MB file took 775 MB
 // of memory, so anything this large is a mistake, refused before it is
 // read.
-const MaxBaselineBytes = 16 << 20
+const MaxFileBytes = 16 << 20
 
 // MaxSamples caps the samples of one metric. A baseline holds one per
 // repeat, and a scenario allows at most 100 repeats; the cap leaves room
@@ -40,7 +40,7 @@ func FormatSize(size float64) string {
 }
 
 // readCapped reads a whole file unless it is larger than
-// MaxBaselineBytes. The size is checked before reading, and the read is
+// MaxFileBytes. The size is checked before reading, and the read is
 // bounded too, because the file can grow after the check (or be a pipe
 // whose size is unknown).
 func readCapped(path string) ([]byte, error) {
@@ -56,21 +56,21 @@ func readCapped(path string) ([]byte, error) {
 	if st.IsDir() {
 		return nil, errors.New("is a directory, not a baseline file")
 	}
-	if st.Size() > MaxBaselineBytes {
+	if st.Size() > MaxFileBytes {
 		return nil, tooLarge(st.Size())
 	}
-	data, err := io.ReadAll(io.LimitReader(f, MaxBaselineBytes+1))
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileBytes+1))
 	if err != nil {
 		return nil, err
 	}
-	if len(data) > MaxBaselineBytes {
+	if len(data) > MaxFileBytes {
 		return nil, tooLarge(int64(len(data)))
 	}
 	return data, nil
 }
 
 func tooLarge(n int64) error {
-	return fmt.Errorf("the file is %d bytes, more than the %d MiB a baseline may hold (a real one is a few KB)", n, MaxBaselineBytes>>20)
+	return fmt.Errorf("the file is %d bytes, more than the %d MiB a baseline may hold (a real one is a few KB)", n, MaxFileBytes>>20)
 }
 
 // checkSamples refuses samples no run can have produced: values that are
