@@ -350,8 +350,8 @@ func checkReleased(ctx context.Context, r *repeat, since time.Time, name, how st
 		return s, false
 	}
 	if n := s.InFlight; n > 0 {
-		r.run.Errors = append(r.run.Errors, fmt.Sprintf("%d messages were still in flight after %s stopped: it neither finished nor released them (ChangeMessageVisibility to 0) %s; they come back only after their visibility timeout",
-			n, name, how))
+		r.run.Errors = append(r.run.Errors, fmt.Sprintf("%d messages were still in flight after %s stopped: it neither finished nor released them (ChangeMessageVisibility to 0) %s; they come back only after their visibility timeout: %s",
+			n, name, how, firstIDs(r.run.Server.InFlightIDs, "in_flight_ids")))
 	}
 	if s.Lost > 0 {
 		r.run.Errors = append(r.run.Errors, serverLostError(r.run.Server))

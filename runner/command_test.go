@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +21,7 @@ import (
 
 	"github.com/sqsperf/sqsperf/runner"
 	"github.com/sqsperf/sqsperf/runner/exitcode"
+	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/scenario"
 )
 
@@ -30,7 +32,10 @@ const testConsumerEnv = "SQSPERF_TEST_CONSUMER"
 
 // runTestConsumerIfRequested runs the test consumer and exits when the
 // binary was started as one. Modes: "ok" deletes every message of both
-// work queues; "crash" exits with status 3 after its first message.
+// work queues; "crash" exits with status 3 after its first message;
+// "drop" is a broken consumer that never deletes (nor releases) the
+// 5th, 15th, 25th... job message it receives, every time it comes
+// back, and prints "test consumer: dropped ID" for each.
 func runTestConsumerIfRequested() {
 	mode := os.Getenv(testConsumerEnv)
 	if mode == "" {
@@ -44,6 +49,24 @@ func runTestConsumerIfRequested() {
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 	})
 	fmt.Println("test consumer: polling", os.Getenv("SQS_EXPORT_JOBS_URL"))
+	var mu sync.Mutex
+	seen, dropped := map[string]bool{}, map[string]bool{}
+	// drop tells whether the drop mode forgets message id of queue url.
+	drop := func(url, id string) bool {
+		if mode != "drop" || url != os.Getenv("SQS_EXPORT_JOBS_URL") {
+			return false
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if !seen[id] {
+			seen[id] = true
+			if len(seen)%10 == 5 {
+				dropped[id] = true
+				fmt.Println("test consumer: dropped", id)
+			}
+		}
+		return dropped[id]
+	}
 	done := make(chan error, 2)
 	for _, url := range []string{os.Getenv("SQS_EXPORT_JOBS_URL"), os.Getenv("SQS_DOWNLOAD_TASKS_URL")} {
 		go func() {
@@ -57,6 +80,9 @@ func runTestConsumerIfRequested() {
 					if mode == "crash" {
 						fmt.Fprintln(os.Stderr, "test consumer: boom on", aws.ToString(m.MessageId))
 						os.Exit(3)
+					}
+					if drop(url, aws.ToString(m.MessageId)) {
+						continue
 					}
 					if _, err := client.DeleteMessage(context.WithoutCancel(ctx), &sqs.DeleteMessageInput{QueueUrl: &url, ReceiptHandle: m.ReceiptHandle}); err != nil {
 						done <- err
@@ -170,4 +196,99 @@ func TestCommandRefusesOtherBackendsAndLoadOnly(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, exitcode.Usage, exitcode.Of(err))
 	assert.Contains(t, err.Error(), "embedded backend only")
+}
+
+// droppedIDs are the message ids the "drop" test consumer printed as
+// dropped in its output (command.log, in dir).
+func droppedIDs(t *testing.T, dir string, run *result.Run) []string {
+	t.Helper()
+	require.Len(t, run.Profiles, 1)
+	out, err := os.ReadFile(filepath.Join(dir, run.Profiles[0].Path))
+	require.NoError(t, err)
+	var ids []string
+	for _, line := range strings.Split(string(out), "\n") {
+		if id, ok := strings.CutPrefix(line, "test consumer: dropped "); ok {
+			ids = append(ids, id)
+		}
+	}
+	return ids
+}
+
+func messageIDs(ms []result.LostMessage) []string {
+	var ids []string
+	for _, m := range ms {
+		ids = append(ids, m.ID)
+	}
+	return ids
+}
+
+// A consumer that drops one job message in ten is reported with the
+// exact ids of what it dropped, whichever way the SQS server ends them,
+// and the run fails its thresholds (exit 1).
+func TestCommandThatDropsMessagesIsReportedWithTheExactIDs(t *testing.T) {
+	scenarioOf := func(t *testing.T, sqs string) *scenario.Scenario {
+		exe, err := os.Executable()
+		require.NoError(t, err)
+		src := fmt.Sprintf(`name: command-drop
+timeout: %s
+service:
+  command:
+    argv: [%s, -test.run=^$]
+    env: {%s: drop}
+    grace: 5s
+sqs: {%s}
+load: {jobs: 40, tasks_per_job: 2, warmup: 0}
+thresholds:
+  - server.lost == 0
+  - server.in_flight == 0
+  - server.dead_lettered == 0
+`, map[bool]string{true: "15s", false: "30s"}[strings.Contains(sqs, "60s")], strconv.Quote(exe), testConsumerEnv, sqs)
+		sc, err := scenario.Parse(filepath.Join(t.TempDir(), "drop.yaml"), []byte(src))
+		require.NoError(t, err, src)
+		return sc
+	}
+	t.Run("held", func(t *testing.T) {
+		// A visibility timeout longer than the run: the dropped messages
+		// are still held when the run times out waiting for them and the
+		// consumer is stopped (a shorter one makes each lost or held,
+		// depending on when it last came back).
+		dir := t.TempDir()
+		res, code, err := runner.RunAndJudge(t.Context(), scenarioOf(t, "visibility_timeout: 60s, wait_time: 1s"),
+			runner.Options{ProfileDir: dir}, runner.JudgeOptions{TimeAsInfo: true})
+		require.NoError(t, err)
+		assert.Equal(t, exitcode.Threshold, code)
+		run := res.Cases[0].Runs[0]
+		require.NotNil(t, run.Server)
+		want := droppedIDs(t, dir, &run)
+		require.Len(t, want, 4, "the 5th, 15th, 25th and 35th of 40 jobs")
+		assert.ElementsMatch(t, want, messageIDs(run.Server.InFlightIDs), "in flight: %v", run.Server.InFlightIDs)
+		assert.Equal(t, 4, run.Server.InFlight)
+		assert.Equal(t, 36, run.Server.Processed)
+		assert.Empty(t, run.Server.LostIDs)
+		assert.Empty(t, run.Server.DeadLetteredIDs)
+		errs := strings.Join(run.Errors, "\n")
+		for _, id := range want {
+			assert.Contains(t, errs, id, "the run's error names the held message")
+		}
+	})
+	t.Run("dead-lettered", func(t *testing.T) {
+		// Two receives, then the redrive policy takes each dropped
+		// message: the run settles, and names them as dead-lettered.
+		dir := t.TempDir()
+		res, code, err := runner.RunAndJudge(t.Context(), scenarioOf(t, "visibility_timeout: 1s, max_receive_count: 2, wait_time: 1s"),
+			runner.Options{ProfileDir: dir}, runner.JudgeOptions{TimeAsInfo: true})
+		require.NoError(t, err)
+		assert.Equal(t, exitcode.Threshold, code)
+		run := res.Cases[0].Runs[0]
+		require.NotNil(t, run.Server)
+		want := droppedIDs(t, dir, &run)
+		require.Len(t, want, 4)
+		assert.ElementsMatch(t, want, messageIDs(run.Server.DeadLetteredIDs))
+		assert.Equal(t, 4, run.Server.DeadLettered)
+		assert.Zero(t, run.Server.Lost)
+		assert.Zero(t, run.Server.InFlight)
+		for _, m := range run.Server.DeadLetteredIDs {
+			assert.Equal(t, 2, m.Receives, m.ID)
+		}
+	})
 }

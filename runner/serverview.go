@@ -64,10 +64,33 @@ func serverAccounting(s ledger.Summary) *result.ServerAccounting {
 	for q, c := range s.Queues {
 		a.Queues[q] = counts(c)
 	}
-	for _, m := range s.LostIDs {
-		a.LostIDs = append(a.LostIDs, result.LostMessage{ID: m.ID, Queue: m.Queue, SentAt: m.SentAt, Receives: m.Receives, Reason: m.Reason})
+	ids := func(ms []ledger.LostMessage) []result.LostMessage {
+		var out []result.LostMessage
+		for _, m := range ms {
+			out = append(out, result.LostMessage{ID: m.ID, Queue: m.Queue, SentAt: m.SentAt, Receives: m.Receives, Reason: m.Reason})
+		}
+		return out
 	}
+	a.LostIDs, a.InFlightIDs, a.DeadLetteredIDs = ids(s.LostIDs), ids(s.InFlightIDs), ids(s.DeadLetteredIDs)
 	return a
+}
+
+// firstIDs names the first few of ms ("ID on QUEUE"), pointing to
+// result.json's field for the rest.
+func firstIDs(ms []result.LostMessage, field string) string {
+	const show = 5
+	ids := ""
+	for i, m := range ms {
+		if i == show {
+			ids += fmt.Sprintf(", and %d more in result.json (server.%s)", len(ms)-show, field)
+			break
+		}
+		if i > 0 {
+			ids += ", "
+		}
+		ids += m.ID + " on " + m.Queue
+	}
+	return ids
 }
 
 // serverLostError is the run error for messages the server saw lost:

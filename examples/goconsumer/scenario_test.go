@@ -5,11 +5,13 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/stretchr/testify/require"
+
 	"github.com/sqsperf/sqsperf/examples/internal/harness"
 )
 
-// TestScenarioRunsTheGoConsumer runs scenarios/stress.yaml through the
-// runner at a fifth of its size: `go run ./examples/goconsumer/cmd/goconsumer`
+// TestScenarioRunsTheGoConsumer runs every file in scenarios/ through
+// the runner at a fifth of its size: `go run ./examples/goconsumer/cmd/goconsumer`
 // as an external program the runner knows nothing of, accounted for from
 // the SQS server's view and measured as a process tree.
 func TestScenarioRunsTheGoConsumer(t *testing.T) {
@@ -19,5 +21,10 @@ func TestScenarioRunsTheGoConsumer(t *testing.T) {
 	if _, err := exec.LookPath("go"); err != nil {
 		t.Skip("the go command is not on PATH: the scenario runs the consumer with go run")
 	}
-	harness.CheckScenario(t, filepath.Join("scenarios", "stress.yaml"), "goconsumer")
+	files, err := filepath.Glob(filepath.Join("scenarios", "*.yaml"))
+	require.NoError(t, err)
+	require.NotEmpty(t, files)
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) { harness.CheckScenario(t, f, "goconsumer") })
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"strconv"
 	"strings"
 	"syscall"
@@ -79,6 +80,8 @@ func cmdSQS(ctx context.Context, st *State, args []string) error {
 	opts := []sqsemu.Option{sqsemu.WithRegion(*region), sqsemu.WithLogger(logger)}
 	if *withLedger {
 		opts = append(opts, ledger.ServerOptions(ledger.New())...)
+	} else {
+		opts = append(opts, sqsemu.WithHTTPWrapper(noLedger))
 	}
 	srv, err := sqsemu.Listen(*addr, opts...)
 	if err != nil {
@@ -107,6 +110,19 @@ func cmdSQS(ctx context.Context, st *State, args []string) error {
 	srv.Close()
 	fmt.Fprintln(st.Stdout, "stopped")
 	return nil
+}
+
+// noLedger answers the ledger's path, on a server started without
+// -ledger, with what to do instead of an SQS protocol error: a harness
+// that forgot the flag learns why it has no accounting.
+func noLedger(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != ledger.Path {
+			next.ServeHTTP(w, r)
+			return
+		}
+		http.Error(w, "no ledger: this server was started without -ledger; restart it with 'runner sqs serve -ledger' to account for every message at "+ledger.Path, http.StatusNotFound)
+	})
 }
 
 // checkLoopback refuses to expose the unauthenticated emulator beyond

@@ -3,6 +3,10 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,6 +20,7 @@ import (
 
 	"github.com/sqsperf/sqsperf/internal/syncbuf"
 	"github.com/sqsperf/sqsperf/runner/exitcode"
+	"github.com/sqsperf/sqsperf/runner/ledger"
 	"github.com/sqsperf/sqsperf/runner/sqsemu"
 )
 
@@ -100,4 +105,83 @@ func TestSQSServePortInUseIsEnvironmentError(t *testing.T) {
 	require.Error(t, err)
 	assert.Equal(t, exitcode.Environment, exitcode.Of(err))
 	assert.Contains(t, err.Error(), "another process uses that port")
+}
+
+// serveSQS runs 'runner sqs serve' with args until the test ends and
+// returns its endpoint.
+func serveSQS(t *testing.T, args ...string) string {
+	t.Helper()
+	var stdout, stderr syncbuf.Buffer
+	st := &State{Stdout: &stdout, Stderr: &stderr, Getenv: func(string) string { return "" }}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, st, append([]string{"sqs", "serve", "-addr", "127.0.0.1:0"}, args...)) }()
+	t.Cleanup(func() {
+		cancel()
+		require.NoError(t, <-done)
+	})
+	var endpoint string
+	require.Eventually(t, func() bool {
+		if m := regexp.MustCompile(`SQS endpoint: (\S+)`).FindStringSubmatch(stdout.String()); m != nil && strings.Contains(stdout.String(), "serving") {
+			endpoint = m[1]
+			return true
+		}
+		return false
+	}, 10*time.Second, 5*time.Millisecond, "server starts: %s %s", stdout.String(), stderr.String())
+	return endpoint
+}
+
+func getLedger(t *testing.T, endpoint string) (int, []byte) {
+	t.Helper()
+	resp, err := http.Get(endpoint + ledger.Path)
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp.StatusCode, body
+}
+
+// The standalone server accounts for a consumer it knows nothing about:
+// three sent, two deleted, one held, as its ledger endpoint says.
+func TestSQSServeLedgerAccountsForEveryMessage(t *testing.T) {
+	endpoint := serveSQS(t, "-ledger", "-queue", "jobs")
+	ctx := t.Context()
+	c := sqsemu.NewClient(endpoint, sqsemu.DefaultRegion)
+	q := aws.String(endpoint + "/000000000000/jobs")
+	for i := range 3 {
+		_, err := c.SendMessage(ctx, &sqs.SendMessageInput{QueueUrl: q, MessageBody: aws.String(fmt.Sprint("m", i))})
+		require.NoError(t, err)
+	}
+	var got []types.Message
+	for len(got) < 3 {
+		out, err := c.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: q, MaxNumberOfMessages: 10, WaitTimeSeconds: 1})
+		require.NoError(t, err)
+		got = append(got, out.Messages...)
+	}
+	for _, m := range got[:2] {
+		_, err := c.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: q, ReceiptHandle: m.ReceiptHandle})
+		require.NoError(t, err)
+	}
+
+	code, body := getLedger(t, endpoint)
+	require.Equal(t, http.StatusOK, code, string(body))
+	var s ledger.Summary
+	require.NoError(t, json.Unmarshal(body, &s), string(body))
+	assert.Equal(t, 3, s.Sent)
+	assert.Equal(t, 2, s.Processed)
+	assert.Equal(t, 1, s.InFlight)
+	assert.Zero(t, s.Lost)
+	assert.Equal(t, ledger.Counts{Sent: 3, Processed: 2, InFlight: 1}, s.Queues["jobs"])
+}
+
+// Without -ledger the path says how to get the accounting, not an SQS
+// protocol error about POST requests.
+func TestSQSServeWithoutLedgerSaysHowToGetIt(t *testing.T) {
+	endpoint := serveSQS(t)
+	code, body := getLedger(t, endpoint)
+	assert.Equal(t, http.StatusNotFound, code)
+	assert.Contains(t, string(body), "runner sqs serve -ledger")
+	// The SQS API on the same listener is unaffected.
+	_, err := sqsemu.NewClient(endpoint, sqsemu.DefaultRegion).ListQueues(t.Context(), &sqs.ListQueuesInput{})
+	require.NoError(t, err)
 }

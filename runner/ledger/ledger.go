@@ -35,6 +35,7 @@ package ledger
 
 import (
 	"cmp"
+	"fmt"
 	"slices"
 	"sync"
 	"time"
@@ -288,6 +289,13 @@ type Summary struct {
 	TimeInService Durations `json:"time_in_service"`
 	// LostIDs lists every lost message, by queue, send time and id.
 	LostIDs []LostMessage `json:"lost_ids"`
+	// InFlightIDs and DeadLetteredIDs name the other messages that were
+	// not processed, in the same order: after the consumer stopped, one
+	// held and never released, or one it failed (or silently dropped)
+	// until the redrive policy gave up on it, is as much its failure as
+	// a lost one.
+	InFlightIDs     []LostMessage `json:"in_flight_ids,omitempty"`
+	DeadLetteredIDs []LostMessage `json:"dead_lettered_ids,omitempty"`
 	// Queues breaks the counts down by the queue a message was sent to.
 	Queues map[string]Counts `json:"queues"`
 }
@@ -317,14 +325,23 @@ func Summarize(lives []Life, at time.Time) Summary {
 				service = append(service, m.DeletedAt.Sub(m.FirstReceive))
 			}
 		}
-		if o == Lost {
+		switch o {
+		case Lost:
 			s.LostIDs = append(s.LostIDs, LostMessage{ID: m.ID, Queue: m.Queue, SentAt: m.SentAt, Receives: m.Receives, Reason: reason})
+		case InFlight:
+			s.InFlightIDs = append(s.InFlightIDs, LostMessage{ID: m.ID, Queue: m.Queue, SentAt: m.SentAt, Receives: m.Receives,
+				Reason: fmt.Sprintf("received and held: its visibility timeout runs out in %v", m.VisibleAt.Sub(at).Round(100*time.Millisecond))})
+		case DeadLettered:
+			s.DeadLetteredIDs = append(s.DeadLetteredIDs, LostMessage{ID: m.ID, Queue: m.Queue, SentAt: m.SentAt, Receives: m.Receives,
+				Reason: fmt.Sprintf("moved to %s by the redrive policy after %d receives", m.DeadLetterQ, m.Receives)})
 		}
 	}
 	s.QueueWait = summarize(wait)
 	s.TimeInService = summarize(service)
-	slices.SortFunc(s.LostIDs, func(a, b LostMessage) int {
-		return cmp.Or(cmp.Compare(a.Queue, b.Queue), a.SentAt.Compare(b.SentAt), cmp.Compare(a.ID, b.ID))
-	})
+	for _, ids := range [][]LostMessage{s.LostIDs, s.InFlightIDs, s.DeadLetteredIDs} {
+		slices.SortFunc(ids, func(a, b LostMessage) int {
+			return cmp.Or(cmp.Compare(a.Queue, b.Queue), a.SentAt.Compare(b.SentAt), cmp.Compare(a.ID, b.ID))
+		})
+	}
 	return s
 }

@@ -120,6 +120,9 @@ func TestNeverDeletedMessageIsLostOnceItsTimeoutRunsOut(t *testing.T) {
 	s := e.l.Summary()
 	require.Equal(t, Counts{Sent: 1000, Processed: 999, InFlight: 1}, s.Counts, "within its timeout it is in flight, not lost")
 	require.False(t, s.Settled())
+	require.Len(t, s.InFlightIDs, 1, "the held message is named")
+	require.Equal(t, ids[999], s.InFlightIDs[0].ID)
+	require.Contains(t, s.InFlightIDs[0].Reason, "runs out in 30s")
 
 	e.clock.Advance(30 * time.Second)
 	s = e.l.Summary()
@@ -169,6 +172,12 @@ func TestRedriveToDeadLetterQueue(t *testing.T) {
 	}
 	require.Equal(t, "dlq", dl.DeadLetterQ)
 	require.Equal(t, "jobs", dl.Queue)
+	require.Len(t, s.DeadLetteredIDs, 1, "the dead-lettered message is named")
+	require.Equal(t, ids[3], s.DeadLetteredIDs[0].ID)
+	require.Equal(t, 2, s.DeadLetteredIDs[0].Receives)
+	require.Equal(t, "moved to dlq by the redrive policy after 2 receives", s.DeadLetteredIDs[0].Reason)
+	require.Empty(t, s.InFlightIDs)
+	require.Empty(t, s.LostIDs)
 
 	// Receiving and deleting on the dead-letter queue changes nothing:
 	// the work ended there.

@@ -6,6 +6,7 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -382,7 +383,25 @@ func baselineViewOf(b *result.BaselineReport) *baselineView {
 	return v
 }
 
-var stageNames = []string{metric.StageQueueWait, metric.StageDispatchWait, metric.StageProcess, metric.StageAck}
+var stageNames = []string{metric.StageQueueWait, metric.StageDispatchWait, metric.StageProcess, metric.StageAck,
+	metric.ServerQueueWait, metric.ServerTimeInService}
+
+// stageLabel is a stage's row label: the service's stages by name, the
+// SQS server's (measured for any consumer) marked as such.
+func stageLabel(name string) string {
+	if rest, ok := strings.CutPrefix(name, "server."); ok {
+		return strings.ReplaceAll(rest, "_", " ") + " (SQS server)"
+	}
+	return strings.TrimPrefix(name, "stage.")
+}
+
+// eventCounted reports whether a run has the service's per-task
+// accounting (its events): an external consumer's run has only the SQS
+// server's, and zeros there would read as "nothing processed".
+func eventCounted(r result.Run) bool {
+	_, ok := r.Metrics[metric.Processed]
+	return ok
+}
 
 func caseViewOf(c result.Case) caseView {
 	cv := caseView{Name: c.Name}
@@ -418,7 +437,7 @@ func caseViewOf(c result.Case) caseView {
 		if d, ok := metric.Lookup(st); ok {
 			help = d.Help
 		}
-		rows = append(rows, stageRow{Stage: strings.TrimPrefix(st, "stage."), Help: help,
+		rows = append(rows, stageRow{Stage: stageLabel(st), Help: help,
 			P50: formatValue(metric.Duration, vals[0]), P95: formatValue(metric.Duration, vals[1]), P99: formatValue(metric.Duration, vals[2])})
 		raw = append(raw, vals)
 		maxP99 = math.Max(maxP99, math.Max(vals[2], math.Max(vals[1], vals[0])))
@@ -437,24 +456,29 @@ func caseViewOf(c result.Case) caseView {
 		cv.AccountingHeads = append(cv.AccountingHeads, fmt.Sprintf("repeat %d", r.Repeat))
 	}
 	for _, f := range []struct {
-		name string
-		get  func(result.Accounting) int
-		bad  bool
+		name  string
+		get   func(result.Accounting) int
+		bad   bool
+		event bool // from the service's events only
 	}{
-		{"jobs sent", func(a result.Accounting) int { return a.JobsSent }, false},
-		{"tasks sent", func(a result.Accounting) int { return a.Sent }, false},
-		{"processed", func(a result.Accounting) int { return a.Processed }, false},
-		{"retried", func(a result.Accounting) int { return a.Retried }, false},
-		{"overflowed", func(a result.Accounting) int { return a.Overflowed }, false},
-		{"dead-lettered", func(a result.Accounting) int { return a.DeadLettered }, false},
-		{"invalid", func(a result.Accounting) int { return a.Invalid }, false},
-		{"failures", func(a result.Accounting) int { return a.Failures }, false},
-		{"crashes", func(a result.Accounting) int { return a.Crashes }, false},
-		{"duplicates", func(a result.Accounting) int { return a.Duplicates }, false},
-		{"lost", func(a result.Accounting) int { return a.Lost }, true},
+		{"jobs sent", func(a result.Accounting) int { return a.JobsSent }, false, false},
+		{"tasks sent", func(a result.Accounting) int { return a.Sent }, false, false},
+		{"processed", func(a result.Accounting) int { return a.Processed }, false, true},
+		{"retried", func(a result.Accounting) int { return a.Retried }, false, true},
+		{"overflowed", func(a result.Accounting) int { return a.Overflowed }, false, true},
+		{"dead-lettered", func(a result.Accounting) int { return a.DeadLettered }, false, true},
+		{"invalid", func(a result.Accounting) int { return a.Invalid }, false, true},
+		{"failures", func(a result.Accounting) int { return a.Failures }, false, true},
+		{"crashes", func(a result.Accounting) int { return a.Crashes }, false, true},
+		{"duplicates", func(a result.Accounting) int { return a.Duplicates }, false, true},
+		{"lost", func(a result.Accounting) int { return a.Lost }, true, false},
 	} {
 		row := accountingRow{Name: f.name}
 		for _, r := range c.Runs {
+			if f.event && !eventCounted(r) {
+				row.Values = append(row.Values, "—")
+				continue
+			}
 			n := f.get(r.Accounting)
 			row.Values = append(row.Values, fmt.Sprint(n))
 			if f.bad && n > 0 {
@@ -462,6 +486,36 @@ func caseViewOf(c result.Case) caseView {
 			}
 		}
 		cv.Accounting = append(cv.Accounting, row)
+	}
+	// The SQS server's view (messages, any consumer), where it was kept.
+	if slices.ContainsFunc(c.Runs, func(r result.Run) bool { return r.Server != nil }) {
+		for _, f := range []struct {
+			name string
+			get  func(*result.ServerAccounting) int
+			bad  bool
+		}{
+			{"SQS messages sent", func(a *result.ServerAccounting) int { return a.Sent }, false},
+			{"… processed (deleted)", func(a *result.ServerAccounting) int { return a.Processed }, false},
+			{"… dead-lettered", func(a *result.ServerAccounting) int { return a.DeadLettered }, false},
+			{"… in flight at the end", func(a *result.ServerAccounting) int { return a.InFlight }, true},
+			{"… waiting at the end", func(a *result.ServerAccounting) int { return a.Waiting }, false},
+			{"… lost", func(a *result.ServerAccounting) int { return a.Lost }, true},
+			{"… redeliveries", func(a *result.ServerAccounting) int { return a.Redeliveries }, false},
+		} {
+			row := accountingRow{Name: f.name}
+			for _, r := range c.Runs {
+				if r.Server == nil {
+					row.Values = append(row.Values, "—")
+					continue
+				}
+				n := f.get(r.Server)
+				row.Values = append(row.Values, fmt.Sprint(n))
+				if f.bad && n > 0 {
+					row.Bad = true
+				}
+			}
+			cv.Accounting = append(cv.Accounting, row)
+		}
 	}
 	for _, r := range c.Runs {
 		if len(r.Accounting.LostIDs) > 0 {

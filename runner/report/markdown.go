@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sort"
 	"strings"
 
@@ -339,10 +340,72 @@ func writeAccountingMarkdown(p func(string, ...any), s *result.Scenario) {
 		if t.Lost > 0 {
 			lost = "**" + lost + "** ❌"
 		}
-		p("| %s | %d | %d | %d | %d | %d | %d | %d | %s |\n", mdText(c.Name), len(c.Runs), t.Sent, t.Processed, t.Retried,
-			t.Overflowed, t.DeadLettered, t.Duplicates, lost)
+		// An external consumer has no per-task events: its counts are the
+		// SQS server's (below), not zeros here.
+		event := func(n int) string { return fmt.Sprint(n) }
+		if !slices.ContainsFunc(c.Runs, eventCounted) {
+			event = func(int) string { return "—" }
+		}
+		p("| %s | %d | %d | %s | %s | %s | %s | %s | %s |\n", mdText(c.Name), len(c.Runs), t.Sent, event(t.Processed), event(t.Retried),
+			event(t.Overflowed), event(t.DeadLettered), event(t.Duplicates), lost)
 	}
 	p("\n")
+	if !slices.ContainsFunc(s.Cases, func(c result.Case) bool {
+		return slices.ContainsFunc(c.Runs, func(r result.Run) bool { return r.Server != nil })
+	}) {
+		return
+	}
+	p("**The SQS server's view** (messages on every queue, summed over repeats)\n\n")
+	p("| case | sent | processed | dead-lettered | in flight at the end | waiting | lost | redeliveries |\n|---|---:|---:|---:|---:|---:|---:|---:|\n")
+	var notes []string
+	for _, c := range s.Cases {
+		var t result.ServerAccounting
+		var ids []result.LostMessage
+		for _, r := range c.Runs {
+			if a := r.Server; a != nil {
+				t.Sent += a.Sent
+				t.Processed += a.Processed
+				t.DeadLettered += a.DeadLettered
+				t.InFlight += a.InFlight
+				t.Waiting += a.Waiting
+				t.Lost += a.Lost
+				t.Redeliveries += a.Redeliveries
+				ids = append(append(ids, a.LostIDs...), a.InFlightIDs...)
+			}
+		}
+		bad := func(n int) string {
+			if n > 0 {
+				return fmt.Sprintf("**%d** ❌", n)
+			}
+			return "0"
+		}
+		p("| %s | %d | %d | %d | %s | %d | %s | %d |\n", mdText(c.Name), t.Sent, t.Processed, t.DeadLettered, bad(t.InFlight), t.Waiting, bad(t.Lost), t.Redeliveries)
+		if len(ids) > 0 {
+			notes = append(notes, fmt.Sprintf("- %s: lost or held: %s\n", mdText(c.Name), mdCode(firstMessageIDs(ids))))
+		}
+	}
+	p("\n")
+	for _, n := range notes {
+		p("%s", n)
+	}
+	if len(notes) > 0 {
+		p("\n")
+	}
+}
+
+// firstMessageIDs names up to ten messages, pointing to result.json
+// for the rest.
+func firstMessageIDs(ms []result.LostMessage) string {
+	const show = 10
+	var parts []string
+	for i, m := range ms {
+		if i == show {
+			parts = append(parts, fmt.Sprintf("and %d more in result.json", len(ms)-show))
+			break
+		}
+		parts = append(parts, m.ID)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func writeSuiteMarkdown(w io.Writer, all []*result.Scenario) error {

@@ -13,6 +13,12 @@ type ServerAccounting struct {
 	Queues map[string]ServerCounts `json:"queues,omitempty"`
 	// LostIDs names every lost message: the exact ids, not a sample.
 	LostIDs []LostMessage `json:"lost_ids,omitempty"`
+	// InFlightIDs names every message still held when the run ended (the
+	// consumer stopped without finishing or releasing it), and
+	// DeadLetteredIDs every message the redrive policy moved to the
+	// dead-letter queue: the exact ids, with their receives.
+	InFlightIDs     []LostMessage `json:"in_flight_ids,omitempty"`
+	DeadLetteredIDs []LostMessage `json:"dead_lettered_ids,omitempty"`
 }
 
 // LostMessage is one message the server saw sent and never settled.
