@@ -19,6 +19,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/sqsperf/sqsperf/runner/diagnose"
 	"github.com/sqsperf/sqsperf/runner/profile"
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/verdict"
@@ -528,6 +529,11 @@ func (r *Result) WriteSummary(w io.Writer) error {
 			}
 			b.WriteByte('\n')
 		}
+		if c.Allocs != nil && allocationRegressed(c.Report) {
+			for _, line := range diagnose.AllocDiffLines(c.Allocs) {
+				fmt.Fprintf(&b, "  %s\n", line)
+			}
+		}
 	}
 	if r.OutDir != "" {
 		fmt.Fprintf(&b, "\nruns are in %s; compare them with: benchstat %s %s\n", r.OutDir,
@@ -535,6 +541,17 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// allocationRegressed reports whether a metric that follows allocations
+// regressed, which the allocation profile diff explains.
+func allocationRegressed(r result.BaselineReport) bool {
+	for _, cmp := range r.Comparisons {
+		if cmp.Verdict == verdict.Regression && diagnose.AllocationMetric(cmp.Metric) {
+			return true
+		}
+	}
+	return false
 }
 
 func readFile(path string) string {

@@ -222,10 +222,9 @@ func TestRunDiffsTheSidesAllocationProfiles(t *testing.T) {
 		"service.(*Service).invoke;service.(*Service).work":                   1_000_000,
 		"sdk.Send;service.(*Service).work":                                    4_900_000,
 	})
+	repo.Write("alloc_cost", "120") // alloc.per_message regresses too
 	out := t.TempDir()
-	opts := options(repo, out)
-	opts.Rounds = 2
-	res, err := Run(t.Context(), opts)
+	res, err := Run(t.Context(), options(repo, out))
 	require.NoError(t, err)
 	require.Len(t, res.Cases, 1)
 	d := res.Cases[0].Allocs
@@ -235,11 +234,17 @@ func TestRunDiffsTheSidesAllocationProfiles(t *testing.T) {
 	assert.Equal(t, filepath.Join(out, "B-allocs.pprof"), d.Current)
 	assert.FileExists(t, d.Base)
 	assert.FileExists(t, d.Current)
-	for _, f := range []string{"A/1/fake/allocs.pprof", "A/2/fake/allocs.pprof", "B/1/fake/allocs.pprof", "B/2/fake/allocs.pprof"} {
+	for _, f := range []string{"A/1/fake/allocs.pprof", "A/6/fake/allocs.pprof", "B/1/fake/allocs.pprof", "B/6/fake/allocs.pprof"} {
 		assert.FileExists(t, filepath.Join(out, f), "every round's profile is kept")
 	}
 	// 1,000 messages a round: 1 KB per message at A, 2.8 KB at B.
 	assert.Equal(t, []result.AllocGrowth{{Function: "service.(*Service).invoke", Base: 1000, Current: 2800}}, d.Grew)
+
+	// The printed verdict of an allocation regression names both.
+	var summary bytes.Buffer
+	require.NoError(t, res.WriteSummary(&summary))
+	assert.Contains(t, summary.String(), "the functions that grew most (allocation profiles of every round merged, base → this run): service.(*Service).invoke 1000 B → 2.7 KiB (+1.8 KiB)")
+	assert.Contains(t, summary.String(), "go tool pprof -sample_index=alloc_space -top -diff_base "+d.Base+" "+d.Current)
 }
 
 // A revision from before the allocation profiles has none: the

@@ -25,7 +25,8 @@ import (
 // When its tree holds an allocs.pprof (SetAllocs), each run copies it
 // next to its result and lists it as the run's allocation profile, as the
 // real runner does with its measured window's; a tree without one is a
-// runner from before they were written.
+// runner from before they were written. An alloc_cost file in its tree
+// sets its allocations per message (80 without one).
 const FakeRunner = `package main
 
 import (
@@ -64,11 +65,15 @@ func main() {
 	round, _ := strconv.Atoi(filepath.Base(*out))
 	jitter := 1 + 0.01*math.Sin(float64(round))
 	cwd, _ := os.Getwd()
+	allocCost := 80.0
+	if b, err := os.ReadFile("alloc_cost"); err == nil {
+		allocCost, _ = strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
+	}
 	dir := filepath.Join(*out, "fake")
 	os.MkdirAll(dir, 0o755)
 	run := map[string]any{
 		"repeat": 1, "backend": "embedded",
-		"metrics": map[string]float64{"cpu.per_message": cpuCost * jitter, "alloc.per_message": 80 * jitter, "lost": 0},
+		"metrics": map[string]float64{"cpu.per_message": cpuCost * jitter, "alloc.per_message": allocCost * jitter, "lost": 0},
 		"accounting": map[string]int{"processed": 1000},
 		"errors": []string{"ran in " + cwd},
 	}
