@@ -156,6 +156,9 @@ func judgeAB(ab *abtest.Result, label string, sc *scenario.Scenario, opt ABOptio
 			cmp.Case = c.Name
 			rep.Comparisons = append(rep.Comparisons, cmp)
 		}
+		if c.Allocs != nil {
+			rep.AllocDiffs = append(rep.AllocDiffs, *c.Allocs)
+		}
 	}
 	res.Baseline = rep
 	if code == exitcode.OK && verdict.Regressed(*rep) {

@@ -155,6 +155,7 @@ func (c *consumerRun) warmup(ctx context.Context, r *repeat) error {
 
 func (c *consumerRun) measure(ctx context.Context, r *repeat) error {
 	sc := r.sc
+	allocs := startAllocWindow(r.opt, r.label, &r.run)
 	probes := startProbes(ctx, sc, r.opt, r.backend.Client, r.queues)
 	c.window.begin(ctx, &c.requests, r.backend.Backend)
 	r.prog.phase("load")
@@ -176,6 +177,7 @@ func (c *consumerRun) measure(ctx context.Context, r *repeat) error {
 		probes.MarkBatch(sc.Load.Batches - 1)
 	}
 	c.probe = probes.Stop()
+	allocs.stop(&r.run)
 	if err != nil {
 		return err
 	}

@@ -84,3 +84,43 @@ func filePrefix(label string) string {
 	}
 	return label + "-"
 }
+
+// allocWindow is the measured window's allocation profile
+// (profile.AllocsFile) of a service in this process. Every such run takes
+// one whenever profiles are kept (Options.ProfileDir), without the
+// scenario asking: the allocations are sampled anyway (alloc.own.*), and
+// a regression in alloc.* is explained by the difference of two of them
+// (the interleaved A/B compares its sides'). Nil when none is taken.
+type allocWindow struct {
+	w *profile.AllocWindow
+}
+
+// startAllocWindow snapshots the heap profile. Call it before the probes
+// start and the window opens: writing the snapshot allocates, and that
+// garbage belongs to neither heap.live nor the window's alloc.* metrics.
+func startAllocWindow(opt Options, label string, run *result.Run) allocWindow {
+	if opt.ProfileDir == "" {
+		return allocWindow{}
+	}
+	w, err := profile.StartAllocs(opt.ProfileDir, filePrefix(label))
+	if err != nil {
+		run.Warnings = append(run.Warnings, "allocation profile: "+err.Error())
+		return allocWindow{}
+	}
+	return allocWindow{w: w}
+}
+
+// stop writes the profile and records it in the run; call it after the
+// window closed and the probes stopped. A failure is a warning: the
+// measurements stand without it.
+func (a allocWindow) stop(run *result.Run) {
+	if a.w == nil {
+		return
+	}
+	p, err := a.w.Stop()
+	if err != nil {
+		run.Warnings = append(run.Warnings, "allocation profile: "+err.Error())
+		return
+	}
+	run.Profiles = append(run.Profiles, p)
+}

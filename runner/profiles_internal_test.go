@@ -1,6 +1,16 @@
 package runner
 
-import "testing"
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/sqsperf/sqsperf/runner/profile"
+	"github.com/sqsperf/sqsperf/runner/result"
+)
 
 // The run label is "<scenario>[/<case>][ #<repeat>/<repeats>]"
 // (runner.go); the prefix must keep every case and repeat apart, or one
@@ -31,4 +41,40 @@ func TestFilePrefixRepeatsDistinct(t *testing.T) {
 		}
 		seen[p] = label
 	}
+}
+
+// Every run of a service in this process keeps its window's allocation
+// profile when profiles are kept, each under its own prefix, without the
+// scenario asking; the service's own functions are in it.
+func TestRunsKeepTheirWindowsAllocationProfile(t *testing.T) {
+	dir := t.TempDir()
+	res, err := Run(t.Context(), pipelineScenario(t), Options{Getenv: noEnvironment, ProfileDir: dir})
+	require.NoError(t, err)
+	runs := allRuns(res)
+	require.NotEmpty(t, runs)
+	seen := map[string]bool{}
+	for _, r := range runs {
+		var allocs []result.Profile
+		for _, p := range r.Profiles {
+			if p.Kind == profile.KindAllocs {
+				allocs = append(allocs, p)
+			}
+		}
+		require.Len(t, allocs, 1, "run %d: %+v (warnings %v)", r.Repeat, r.Profiles, r.Warnings)
+		assert.False(t, seen[allocs[0].Path], "two runs share %s", allocs[0].Path)
+		seen[allocs[0].Path] = true
+		perMessage, err := profile.MergeAllocs([]profile.AllocSource{{Path: filepath.Join(dir, allocs[0].Path), Processed: r.Accounting.Processed}},
+			filepath.Join(t.TempDir(), "merged.pprof"))
+		require.NoError(t, err)
+		service := 0.0
+		for fn, b := range perMessage {
+			if strings.HasPrefix(fn, "github.com/sqsperf/sqsperf/service.") {
+				service += b
+			}
+		}
+		assert.Positive(t, service, "the service's own allocations: %v", perMessage)
+	}
+	left, err := filepath.Glob(filepath.Join(dir, "*.tmp"))
+	require.NoError(t, err)
+	assert.Empty(t, left, "the start snapshots are removed")
 }

@@ -206,8 +206,10 @@ func (f *fullRun) measure(ctx context.Context, r *repeat) error {
 	f.coll = collect.New()
 	f.obs.cur.Store(f.coll)
 	f.dlq.target.Store(f.coll)
+	allocs := startAllocWindow(r.opt, r.label, &r.run)
 	prof, err := startProfiles(ctx, sc, r.opt, r.label)
 	if err != nil {
+		allocs.stop(&r.run)
 		return err
 	}
 	probes := startProbes(ctx, sc, r.opt, r.backend.Client, r.queues)
@@ -233,6 +235,7 @@ func (f *fullRun) measure(ctx context.Context, r *repeat) error {
 	}
 	f.probe = probes.Stop()
 	prof.stop(&r.run)
+	allocs.stop(&r.run)
 	return nil
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/sqsperf/sqsperf/runner"
 	"github.com/sqsperf/sqsperf/runner/abtest"
+	"github.com/sqsperf/sqsperf/runner/diagnose"
 	"github.com/sqsperf/sqsperf/runner/exitcode"
 	"github.com/sqsperf/sqsperf/runner/report"
 	"github.com/sqsperf/sqsperf/runner/result"
@@ -166,9 +167,22 @@ func logVerdict(t *testing.T, res *result.Scenario) {
 	for _, w := range res.Baseline.Warnings {
 		t.Logf("baseline: %s", w)
 	}
+	explained := map[string]bool{}
 	for _, c := range res.Baseline.Comparisons {
-		if c.Verdict == verdict.Regression {
-			t.Logf("regression: %s [%s] %+.1f%% p=%.3g", c.Metric, c.Case, c.Change*100, c.P)
+		if c.Verdict != verdict.Regression {
+			continue
+		}
+		t.Logf("regression: %s [%s] %+.1f%% p=%.3g", c.Metric, c.Case, c.Change*100, c.P)
+		if !diagnose.AllocationMetric(c.Metric) || explained[c.Case] {
+			continue
+		}
+		for _, d := range res.Baseline.AllocDiffs {
+			if d.Case == c.Case {
+				explained[c.Case] = true
+				for _, line := range diagnose.AllocDiffLines(&d) {
+					t.Logf("  %s", line)
+				}
+			}
 		}
 	}
 }

@@ -21,7 +21,9 @@ import (
 
 	"github.com/sqsperf/sqsperf/runner/baseline"
 	"github.com/sqsperf/sqsperf/runner/benchout"
+	"github.com/sqsperf/sqsperf/runner/diagnose"
 	"github.com/sqsperf/sqsperf/runner/fingerprint"
+	"github.com/sqsperf/sqsperf/runner/profile"
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/verdict"
 )
@@ -64,6 +66,9 @@ type CaseResult struct {
 	Name   string
 	A, B   result.Case // every round's run of each side
 	Report result.BaselineReport
+	// Allocs compares the sides' allocation profiles (nil when neither
+	// side's runs wrote one, as for a service run as a command).
+	Allocs *result.AllocDiff
 }
 
 // Result is the outcome of an A/B comparison.
@@ -76,6 +81,12 @@ type Result struct {
 	// A and B are each side's results with every round's runs merged
 	// into their cases (B's thresholds are judged on them).
 	A, B *result.Scenario
+
+	// dir is where the runs' output went (OutDir, or the temporary one)
+	// and allocs each side's allocation profiles by case, kept so that
+	// Combine can merge the profiles of every round.
+	dir    string
+	allocs [2]map[string][]profile.AllocSource
 }
 
 // Regressed reports whether B regressed against A in any case.
@@ -218,16 +229,18 @@ func (s *Session) Compare(ctx context.Context, scenarioFile string, rounds int, 
 		}
 		for _, sd := range order {
 			start := time.Now()
-			sc, err := runOnce(ctx, sd, opts, outDir, round)
+			sc, resultDir, err := runOnce(ctx, sd, opts, outDir, round)
 			if err != nil {
 				return nil, err
 			}
 			sd.add(sc, round)
+			sd.addAllocs(sc, resultDir)
 			fmt.Fprintf(s.out(), "round %d/%d %s %s: %s in %s\n", round, rounds, sd.name, sd.label, sc.Verdict, time.Since(start).Round(time.Millisecond))
 		}
 	}
 
-	res := &Result{Against: opts.Against, Commit: s.commit, Scenario: sides[1].scenario.Name, A: sides[0].merged(), B: sides[1].merged()}
+	res := &Result{Against: opts.Against, Commit: s.commit, Scenario: sides[1].scenario.Name, A: sides[0].merged(), B: sides[1].merged(),
+		dir: outDir, allocs: [2]map[string][]profile.AllocSource{sides[0].allocs, sides[1].allocs}}
 	if keep {
 		res.OutDir = outDir
 		for _, sd := range sides {
@@ -237,6 +250,7 @@ func (s *Session) Compare(ctx context.Context, scenarioFile string, rounds int, 
 		}
 	}
 	res.Cases = judge(sides[0], sides[1], opts)
+	res.diffAllocs(keep)
 	return res, nil
 }
 
@@ -252,6 +266,14 @@ func (s *Session) Combine(first, second *Result) *Result {
 		round++
 		a.add(r.A, round)
 		b.add(r.B, round)
+		for i, sd := range []*side{a, b} {
+			for name, srcs := range r.allocs[i] {
+				if sd.allocs == nil {
+					sd.allocs = map[string][]profile.AllocSource{}
+				}
+				sd.allocs[name] = append(sd.allocs[name], srcs...)
+			}
+		}
 	}
 	for _, sd := range []*side{a, b} {
 		for _, c := range sd.cases {
@@ -260,8 +282,11 @@ func (s *Session) Combine(first, second *Result) *Result {
 			}
 		}
 	}
-	return &Result{Against: first.Against, Commit: first.Commit, Scenario: first.Scenario,
-		A: a.merged(), B: b.merged(), Cases: judge(a, b, s.opts)}
+	res := &Result{Against: first.Against, Commit: first.Commit, Scenario: first.Scenario, OutDir: first.OutDir,
+		A: a.merged(), B: b.merged(), Cases: judge(a, b, s.opts),
+		dir: first.dir, allocs: [2]map[string][]profile.AllocSource{a.allocs, b.allocs}}
+	res.diffAllocs(first.OutDir != "")
+	return res
 }
 
 func (o *Options) normalise() error {
@@ -336,6 +361,9 @@ type side struct {
 	scenario  *result.Scenario // the first round's result, with every round's runs merged in
 	cases     map[string]*result.Case
 	caseOrder []string
+	// allocs are the runs' allocation profiles by case, with absolute
+	// paths. A runner built before it wrote them leaves this empty.
+	allocs map[string][]profile.AllocSource
 }
 
 func build(ctx context.Context, s binary) error {
@@ -350,21 +378,23 @@ func build(ctx context.Context, s binary) error {
 }
 
 // runOnce runs the scenario once with one side's runner and reads its
-// result.json. A run whose thresholds failed (exit code 1) still measured
-// everything, so it counts; any other failure stops the comparison.
-func runOnce(ctx context.Context, s *side, opts Options, outDir string, round int) (*result.Scenario, error) {
+// result.json, returning it and the directory it was in (the profiles'
+// paths are relative to it). A run whose thresholds failed (exit code 1)
+// still measured everything, so it counts; any other failure stops the
+// comparison.
+func runOnce(ctx context.Context, s *side, opts Options, outDir string, round int) (*result.Scenario, string, error) {
 	dir := filepath.Join(outDir, s.name, fmt.Sprint(round))
 	if err := os.RemoveAll(dir); err != nil {
-		return nil, fmt.Errorf("A/B: %w", err)
+		return nil, "", fmt.Errorf("A/B: %w", err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, fmt.Errorf("A/B: %w", err)
+		return nil, "", fmt.Errorf("A/B: %w", err)
 	}
 	args := append([]string{"run", "-scenario", opts.Scenario, "-out", dir, "-repeats", "1", "-no-baseline"}, opts.ExtraArgs...)
 	logPath := filepath.Join(dir, "runner.log")
 	logFile, err := os.Create(logPath)
 	if err != nil {
-		return nil, fmt.Errorf("A/B: %w", err)
+		return nil, "", fmt.Errorf("A/B: %w", err)
 	}
 	defer logFile.Close()
 	cmd := exec.CommandContext(ctx, s.bin, args...)
@@ -375,30 +405,30 @@ func runOnce(ctx context.Context, s *side, opts Options, outDir string, round in
 	runErr := cmd.Run()
 	var exit *exec.ExitError
 	if runErr != nil && !(errors.As(runErr, &exit) && exit.ExitCode() == 1) {
-		return nil, fmt.Errorf("A/B: round %d of side %s (%s): runner %s failed: %w; its output is in %s:\n%s",
+		return nil, "", fmt.Errorf("A/B: round %d of side %s (%s): runner %s failed: %w; its output is in %s:\n%s",
 			round, s.name, s.label, strings.Join(args, " "), runErr, logPath, tail(readFile(logPath), 20))
 	}
 	matches, _ := filepath.Glob(filepath.Join(dir, "*", "result.json"))
 	if len(matches) != 1 {
-		return nil, fmt.Errorf("A/B: round %d of side %s (%s): expected one result.json under %s, found %d; runner output is in %s",
+		return nil, "", fmt.Errorf("A/B: round %d of side %s (%s): expected one result.json under %s, found %d; runner output is in %s",
 			round, s.name, s.label, dir, len(matches), logPath)
 	}
 	data, err := os.ReadFile(matches[0])
 	if err != nil {
-		return nil, fmt.Errorf("A/B: %w", err)
+		return nil, "", fmt.Errorf("A/B: %w", err)
 	}
 	var sc result.Scenario
 	if err := json.Unmarshal(data, &sc); err != nil {
-		return nil, fmt.Errorf("A/B: %s is not a result file: %w", matches[0], err)
+		return nil, "", fmt.Errorf("A/B: %s is not a result file: %w", matches[0], err)
 	}
 	if sc.SchemaVersion != result.SchemaVersion {
-		return nil, fmt.Errorf("A/B: %s has result schema %d, this runner reads %d; the revision is too old or too new to compare with",
+		return nil, "", fmt.Errorf("A/B: %s has result schema %d, this runner reads %d; the revision is too old or too new to compare with",
 			matches[0], sc.SchemaVersion, result.SchemaVersion)
 	}
 	if len(sc.Cases) == 0 {
-		return nil, fmt.Errorf("A/B: %s has no cases: the run measured nothing (verdict %q, error %q)", matches[0], sc.Verdict, sc.Error)
+		return nil, "", fmt.Errorf("A/B: %s has no cases: the run measured nothing (verdict %q, error %q)", matches[0], sc.Verdict, sc.Error)
 	}
-	return &sc, nil
+	return &sc, filepath.Dir(matches[0]), nil
 }
 
 func (s *side) add(sc *result.Scenario, round int) {
@@ -502,6 +532,11 @@ func (r *Result) WriteSummary(w io.Writer) error {
 			}
 			b.WriteByte('\n')
 		}
+		if c.Allocs != nil && allocationRegressed(c.Report) {
+			for _, line := range diagnose.AllocDiffLines(c.Allocs) {
+				fmt.Fprintf(&b, "  %s\n", line)
+			}
+		}
 	}
 	if r.OutDir != "" {
 		fmt.Fprintf(&b, "\nruns are in %s; compare them with: benchstat %s %s\n", r.OutDir,
@@ -509,6 +544,17 @@ func (r *Result) WriteSummary(w io.Writer) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// allocationRegressed reports whether a metric that follows allocations
+// regressed, which the allocation profile diff explains.
+func allocationRegressed(r result.BaselineReport) bool {
+	for _, cmp := range r.Comparisons {
+		if cmp.Verdict == verdict.Regression && diagnose.AllocationMetric(cmp.Metric) {
+			return true
+		}
+	}
+	return false
 }
 
 func readFile(path string) string {
@@ -522,4 +568,89 @@ func tail(s string, lines int) string {
 		parts = parts[len(parts)-lines:]
 	}
 	return strings.Join(parts, "\n")
+}
+
+// addAllocs keeps the allocation profiles (profile.KindAllocs) of a
+// round's runs, by case, resolved against the directory of the round's
+// result.json.
+func (s *side) addAllocs(sc *result.Scenario, resultDir string) {
+	for _, c := range sc.Cases {
+		for _, r := range c.Runs {
+			for _, p := range r.Profiles {
+				if p.Kind != profile.KindAllocs {
+					continue
+				}
+				if s.allocs == nil {
+					s.allocs = map[string][]profile.AllocSource{}
+				}
+				s.allocs[c.Name] = append(s.allocs[c.Name], profile.AllocSource{
+					Path: filepath.Join(resultDir, p.Path), Processed: r.Accounting.Processed})
+			}
+		}
+	}
+}
+
+// allocGrowthTop is how many functions an AllocDiff lists.
+const allocGrowthTop = 5
+
+// diffAllocs merges each side's allocation profiles case by case into
+// <dir>/A-<case>allocs.pprof and B-..., the files a go tool pprof
+// -diff_base compares, and lists the functions whose bytes per message
+// grew the most. A side without profiles (a revision from before they
+// were written, a service run as a command) gets a note instead; a
+// profile that cannot be read is a note too, never a failed comparison.
+func (r *Result) diffAllocs(kept bool) {
+	label := fmt.Sprintf("%s (%s)", r.Against, short(r.Commit))
+	for i := range r.Cases {
+		c := &r.Cases[i]
+		a, b := r.allocs[0][c.Name], r.allocs[1][c.Name]
+		if len(a) == 0 && len(b) == 0 {
+			continue
+		}
+		d := &result.AllocDiff{Case: c.Name}
+		c.Allocs = d
+		prefix := caseFilePrefix(c.Name)
+		var base, current map[string]float64
+		var errs []string
+		if len(b) > 0 {
+			d.Current = filepath.Join(r.dir, "B-"+prefix+profile.AllocsFile)
+			var err error
+			if current, err = profile.MergeAllocs(b, d.Current); err != nil {
+				d.Current, current = "", nil
+				errs = append(errs, fmt.Sprintf("the working tree's allocation profiles: %v", err))
+			}
+		}
+		if len(a) > 0 {
+			d.Base = filepath.Join(r.dir, "A-"+prefix+profile.AllocsFile)
+			var err error
+			if base, err = profile.MergeAllocs(a, d.Base); err != nil {
+				d.Base, base = "", nil
+				errs = append(errs, fmt.Sprintf("the allocation profiles of %s: %v", label, err))
+			}
+		}
+		switch {
+		case len(a) == 0:
+			errs = append(errs, fmt.Sprintf("%s wrote no allocation profile (its runner predates them, or its service ran outside the runner), so there is nothing to diff against; compare with a revision that writes allocs.pprof", label))
+		case len(b) == 0:
+			errs = append(errs, "the working tree's runs wrote no allocation profile (a service run outside the runner), so there is nothing to diff")
+		case base != nil && current != nil:
+			d.Grew = profile.AllocGrowth(base, current, allocGrowthTop)
+		}
+		if !kept && (d.Base != "" || d.Current != "") {
+			errs = append(errs, "the profiles were written to a temporary directory, removed at the end: keep them with an output directory (runner compare -out)")
+		}
+		d.Note = strings.Join(errs, "; ")
+	}
+}
+
+// caseFilePrefix turns a case name ("scalability/workers=4", or the
+// scenario's name when it has no matrix) into a file-name prefix:
+// "workers=4-", or "" for the one case of a scenario without a matrix.
+func caseFilePrefix(name string) string {
+	i := strings.IndexByte(name, '/')
+	if i < 0 {
+		return ""
+	}
+	r := strings.NewReplacer("/", "of", " ", "-", "..", "_", "\\", "_")
+	return r.Replace(name[i+1:]) + "-"
 }

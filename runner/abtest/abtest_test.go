@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/pprof/profile"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -205,4 +206,96 @@ func TestCombinePoolsTheRoundsOfTwoComparisons(t *testing.T) {
 	assert.Equal(t, 6, both.Cases[0].B.Runs[5].Repeat)
 	assert.True(t, both.Regressed(), "six rounds per side of +30%% are")
 	assert.Len(t, both.B.Cases[0].Runs, 6)
+}
+
+// Both sides keep a allocation profile per round; the comparison merges
+// each side's rounds and names the function whose bytes per message grew.
+func TestRunDiffsTheSidesAllocationProfiles(t *testing.T) {
+	repo := abtesttest.NewRepo(t, "100e-6")
+	repo.SetAllocs(map[string]int64{
+		"service.(*Service).invoke;service.(*Service).work": 1_000_000,
+		"sdk.Send;service.(*Service).work":                  5_000_000,
+	})
+	repo.Commit("A allocates 1 KB per message in invoke")
+	repo.SetAllocs(map[string]int64{
+		"runtime.makeslice;service.(*Service).invoke;service.(*Service).work": 1_800_000,
+		"service.(*Service).invoke;service.(*Service).work":                   1_000_000,
+		"sdk.Send;service.(*Service).work":                                    4_900_000,
+	})
+	repo.Write("alloc_cost", "120") // alloc.per_message regresses too
+	out := t.TempDir()
+	res, err := Run(t.Context(), options(repo, out))
+	require.NoError(t, err)
+	require.Len(t, res.Cases, 1)
+	d := res.Cases[0].Allocs
+	require.NotNil(t, d)
+	assert.Empty(t, d.Note)
+	assert.Equal(t, filepath.Join(out, "A-allocs.pprof"), d.Base)
+	assert.Equal(t, filepath.Join(out, "B-allocs.pprof"), d.Current)
+	assert.FileExists(t, d.Base)
+	assert.FileExists(t, d.Current)
+	for _, f := range []string{"A/1/fake/allocs.pprof", "A/6/fake/allocs.pprof", "B/1/fake/allocs.pprof", "B/6/fake/allocs.pprof"} {
+		assert.FileExists(t, filepath.Join(out, f), "every round's profile is kept")
+	}
+	// 1,000 messages a round: 1 KB per message at A, 2.8 KB at B.
+	assert.Equal(t, []result.AllocGrowth{{Function: "service.(*Service).invoke", Base: 1000, Current: 2800}}, d.Grew)
+
+	// The printed verdict of an allocation regression names both.
+	var summary bytes.Buffer
+	require.NoError(t, res.WriteSummary(&summary))
+	assert.Contains(t, summary.String(), "the functions that grew most (allocation profiles of every round merged, base → this run): service.(*Service).invoke 1000 B → 2.7 KiB (+1.8 KiB)")
+	assert.Contains(t, summary.String(), "go tool pprof -sample_index=alloc_space -top -diff_base "+d.Base+" "+d.Current)
+}
+
+// A revision from before the allocation profiles has none: the
+// comparison still runs and says so, with the working tree's profile.
+func TestRunAgainstARevisionWithoutAllocationProfiles(t *testing.T) {
+	repo := abtesttest.NewRepo(t, "100e-6") // its runner writes no profile
+	repo.SetAllocs(map[string]int64{"service.(*Service).invoke": 1_000_000})
+	out := t.TempDir()
+	opts := options(repo, out)
+	opts.Rounds = 2
+	res, err := Run(t.Context(), opts)
+	require.NoError(t, err)
+	d := res.Cases[0].Allocs
+	require.NotNil(t, d)
+	assert.Empty(t, d.Base)
+	assert.Empty(t, d.Grew)
+	assert.Equal(t, filepath.Join(out, "B-allocs.pprof"), d.Current)
+	assert.FileExists(t, d.Current)
+	assert.Contains(t, d.Note, "HEAD ("+res.Commit[:12]+") wrote no allocation profile")
+}
+
+// A confirmation's rounds join the allocation profiles too: the combined
+// comparison merges every round of both.
+func TestCombineMergesTheAllocationProfilesOfEveryRound(t *testing.T) {
+	repo := abtesttest.NewRepo(t, "100e-6")
+	repo.SetAllocs(map[string]int64{"service.invoke": 1_000_000})
+	repo.Commit("A")
+	repo.SetAllocs(map[string]int64{"service.invoke": 3_000_000})
+	opts := options(repo, "")
+	opts.Scenario = ""
+	s, err := Open(t.Context(), opts)
+	require.NoError(t, err)
+	defer func() { require.NoError(t, s.Close()) }()
+	file := filepath.Join(repo.Dir, "scenarios/fake.yaml")
+	out := t.TempDir()
+	first, err := s.Compare(t.Context(), file, 2, out)
+	require.NoError(t, err)
+	second, err := s.Compare(t.Context(), file, 1, filepath.Join(out, "confirm-1"))
+	require.NoError(t, err)
+	both := s.Combine(first, second)
+	d := both.Cases[0].Allocs
+	require.NotNil(t, d)
+	assert.Equal(t, filepath.Join(out, "B-allocs.pprof"), d.Current)
+	assert.Equal(t, []result.AllocGrowth{{Function: "service.invoke", Base: 1000, Current: 3000}}, d.Grew)
+	data, err := os.ReadFile(d.Current)
+	require.NoError(t, err)
+	merged, err := profile.ParseData(data)
+	require.NoError(t, err)
+	var total int64
+	for _, smp := range merged.Sample {
+		total += smp.Value[1]
+	}
+	assert.Equal(t, int64(3*3_000_000), total, "the merged profile holds all three rounds")
 }

@@ -105,6 +105,11 @@ type Context struct {
 	// "heap", "trace", as in result.Profile.Kind). Advice points at a
 	// profile only when it exists, and otherwise says how to take one.
 	Profiles []string
+	// AllocDiff is the comparison of the two sides' allocation profiles
+	// in this case, when the run was judged against a revision (A/B); an
+	// allocation regression then names its files and the functions that
+	// grew. Nil otherwise.
+	AllocDiff *result.AllocDiff
 }
 
 func (c Context) hasProfile(kind string) bool {

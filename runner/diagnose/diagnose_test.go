@@ -187,6 +187,10 @@ func TestRegressionPointsAtTheProfileDiff(t *testing.T) {
 	f, _ = Regression(cmp, Context{})
 	assert.Contains(t, f.Advice[0], "this run took no heap profile: add profile: {heap: true}")
 
+	f, _ = Regression(cmp, Context{Profiles: []string{"allocs"}})
+	assert.Contains(t, f.Advice[0], "go tool pprof -sample_index=alloc_space -top -diff_base BASE/allocs.pprof allocs.pprof",
+		"a run judged against a stored baseline has its own window's allocation profile")
+
 	cmp.Metric, cmp.Baseline, cmp.Current = "cpu.per_message", 100e-6, 130e-6
 	f, _ = Regression(cmp, Context{Profiles: []string{"cpu"}})
 	assert.Contains(t, f.Advice[0], "-diff_base BASE/cpu.pprof cpu.pprof")
@@ -222,4 +226,36 @@ func TestFormatting(t *testing.T) {
 	assert.Equal(t, "12.0%", pct(0.12))
 	assert.Equal(t, "512 B", bytesText(512))
 	assert.Equal(t, "1.5 GiB", bytesText(1.5*(1<<30)))
+}
+
+// An A/B has both sides' allocation profiles: the advice names the real
+// files and the evidence the functions whose allocations grew.
+func TestAllocationRegressionNamesTheProfileDiff(t *testing.T) {
+	cmp := result.Comparison{Case: "stress", Metric: "alloc.own.bytes_per_message", Baseline: 18000, Current: 19900, Change: 0.105, P: 0.001,
+		Tolerance: 0.1, Verdict: "regression"}
+	d := &result.AllocDiff{Case: "stress", Base: "/out/A-allocs.pprof", Current: "/out/B-allocs.pprof", Grew: []result.AllocGrowth{
+		{Function: "github.com/sqsperf/sqsperf/service.(*Service).invoke", Base: 100, Current: 1956},
+		{Function: "encoding/json.Marshal", Base: 1024, Current: 1100},
+		{Function: "a", Base: 1, Current: 3},
+		{Function: "b", Base: 1, Current: 2},
+	}}
+	f, ok := Regression(cmp, Context{Profiles: []string{"allocs"}, AllocDiff: d})
+	require.True(t, ok)
+	assert.Equal(t, "go tool pprof -sample_index=alloc_space -top -diff_base /out/A-allocs.pprof /out/B-allocs.pprof",
+		f.Advice[0][strings.Index(f.Advice[0], "go tool"):strings.Index(f.Advice[0], " (")])
+	require.Len(t, f.Evidence, 2)
+	assert.Contains(t, f.Evidence[1], "the functions that grew most")
+	assert.Contains(t, f.Evidence[1], ": github.com/sqsperf/sqsperf/service.(*Service).invoke 100 B → 1.9 KiB (+1.8 KiB); encoding/json.Marshal 1.0 KiB → 1.1 KiB (+76 B); a 1 B → 3 B (+2 B)")
+	assert.NotContains(t, f.Evidence[1], "; b ", "three functions at most")
+
+	// A base revision from before the profiles: say so, name this run's.
+	old := &result.AllocDiff{Case: "stress", Current: "/out/B-allocs.pprof", Note: "main (abc) wrote no allocation profile"}
+	f, _ = Regression(cmp, Context{AllocDiff: old})
+	assert.Len(t, f.Evidence, 1)
+	assert.Equal(t, "no allocation profile diff: main (abc) wrote no allocation profile; this run's, every round merged: go tool pprof -sample_index=alloc_space -top /out/B-allocs.pprof", f.Advice[0])
+
+	// Both profiles, nothing grew beyond the noise.
+	flat := &result.AllocDiff{Case: "stress", Base: "/a", Current: "/b"}
+	f, _ = Regression(cmp, Context{AllocDiff: flat})
+	assert.Contains(t, f.Evidence[1], "no function allocates more per message")
 }

@@ -16,9 +16,10 @@ const RegressionCategory = "regression"
 // Regression explains one comparison whose verdict is "regression": what
 // the metric measures, the numbers, and where to look for the cause, with
 // the profile comparison that shows it (go tool pprof -diff_base). c is
-// the context of the current run; only its Profiles are used, to tell
-// whether the profile to diff exists or must be taken first. It returns
-// false for a comparison that did not regress.
+// the context of the current run; only its Profiles, to tell whether the
+// profile to diff exists or must be taken first, and its AllocDiff (an
+// A/B's two allocation profiles, with the functions that grew) are used.
+// It returns false for a comparison that did not regress.
 func Regression(cmp result.Comparison, c Context) (result.Finding, bool) {
 	if cmp.Verdict != RegressionCategory {
 		return result.Finding{}, false
@@ -36,7 +37,7 @@ func Regression(cmp result.Comparison, c Context) (result.Finding, bool) {
 	f := result.Finding{Category: RegressionCategory, Evidence: evidence}
 	base := strings.SplitN(cmp.Metric, ".", 2)[0]
 	switch {
-	case strings.HasPrefix(cmp.Metric, "alloc."), base == "gc", strings.HasPrefix(cmp.Metric, "heap."):
+	case AllocationMetric(cmp.Metric):
 		what := "allocations per message rose"
 		if base == "gc" {
 			what = "the garbage collector works more, which follows from allocating more"
@@ -44,9 +45,13 @@ func Regression(cmp result.Comparison, c Context) (result.Finding, bool) {
 			what = "the heap grew: more is retained or allocated per message"
 		}
 		f.Summary = cmp.Metric + " regressed: " + what
-		f.Advice = []string{diffAdvice(c, "heap", "-sample_index=alloc_space",
-			"the functions whose allocations grew are at the top"),
-			"look for new per-message buffers, maps, string/[]byte conversions and values that escape to the heap (go build -gcflags=-m)"}
+		if d := c.AllocDiff; d != nil {
+			f.Evidence = append(f.Evidence, allocDiffEvidence(d)...)
+			f.Advice = []string{allocDiffAdvice(d)}
+		} else {
+			f.Advice = []string{allocAdvice(c)}
+		}
+		f.Advice = append(f.Advice, "look for new per-message buffers, maps, string/[]byte conversions and values that escape to the heap (go build -gcflags=-m)")
 	case cmp.Metric == metric.CPUPerMessage:
 		f.Summary = cmp.Metric + " regressed: each message costs more CPU"
 		f.Advice = []string{diffAdvice(c, "cpu", "", "the functions whose CPU time grew are at the top"),
@@ -64,6 +69,68 @@ func Regression(cmp result.Comparison, c Context) (result.Finding, bool) {
 			"time-based metrics move with the machine: if cpu.per_message and the allocations did not move, rerun to rule out a noisy neighbour before looking for a cause in the code"}
 	}
 	return f, true
+}
+
+// AllocationMetric reports whether a metric follows what the code
+// allocates (alloc.*, gc.*, heap.*), so that an allocation profile diff
+// explains its regression.
+func AllocationMetric(key string) bool {
+	base := strings.SplitN(key, ".", 2)[0]
+	return base == "alloc" || base == "gc" || base == "heap"
+}
+
+// AllocDiffLines are the evidence and the advice an allocation regression
+// gets from an A/B's allocation profile diff, for a verdict printed as
+// lines (runner compare, the test log).
+func AllocDiffLines(d *result.AllocDiff) []string {
+	return append(allocDiffEvidence(d), allocDiffAdvice(d))
+}
+
+// allocGrewShown is how many of an AllocDiff's functions the evidence names.
+const allocGrewShown = 3
+
+// allocDiffEvidence names the functions whose allocations per message grew
+// the most between the two sides' merged allocation profiles.
+func allocDiffEvidence(d *result.AllocDiff) []string {
+	if d.Base == "" || d.Current == "" {
+		return nil
+	}
+	if len(d.Grew) == 0 {
+		return []string{"no function allocates more per message in the allocation profiles of every round merged: the rise is spread thinner than their sampling noise"}
+	}
+	var parts []string
+	for _, g := range d.Grew[:min(len(d.Grew), allocGrewShown)] {
+		parts = append(parts, fmt.Sprintf("%s %s → %s (+%s)", g.Function, bytesText(g.Base), bytesText(g.Current), bytesText(g.Current-g.Base)))
+	}
+	return []string{"allocated per message, the functions that grew most (allocation profiles of every round merged, base → this run): " + strings.Join(parts, "; ")}
+}
+
+// allocDiffAdvice names the pprof comparison of the two sides' merged
+// allocation profiles, or says why there is none.
+func allocDiffAdvice(d *result.AllocDiff) string {
+	note := ""
+	if d.Note != "" {
+		note = " (" + d.Note + ")"
+	}
+	switch {
+	case d.Base != "" && d.Current != "":
+		return fmt.Sprintf("compare the two sides' allocation profiles, every round merged: go tool pprof -sample_index=alloc_space -top -diff_base %s %s (the functions whose allocations grew are at the top; -list FUNC shows their lines)%s",
+			d.Base, d.Current, note)
+	case d.Current != "":
+		return fmt.Sprintf("no allocation profile diff: %s; this run's, every round merged: go tool pprof -sample_index=alloc_space -top %s", d.Note, d.Current)
+	}
+	return "no allocation profile diff: " + d.Note
+}
+
+// allocAdvice points a run judged against a stored baseline at its own
+// allocation profile, which has no counterpart on the baseline's side.
+func allocAdvice(c Context) string {
+	if !c.hasProfile("allocs") {
+		return diffAdvice(c, "heap", "-sample_index=alloc_space", "the functions whose allocations grew are at the top")
+	}
+	return "compare this run's allocation profile (allocs.pprof beside the report: the measured window's) with one taken on the baseline's commit: " +
+		"go tool pprof -sample_index=alloc_space -top -diff_base BASE/allocs.pprof allocs.pprof (the functions whose allocations grew are at the top); " +
+		"runner compare -against REV takes both and names them itself"
 }
 
 // diffAdvice names the pprof comparison of this run's profile of kind

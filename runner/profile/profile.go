@@ -1,8 +1,10 @@
 // Package profile takes the pictures behind the numbers: a CPU profile
 // (the Flame question: where does CPU go), a heap profile (what is
 // retained), and an execution trace of a bounded window (where goroutines
-// wait), written as files that go tool pprof and go tool trace read; and it
-// turns a CPU profile into the top-functions table the report shows.
+// wait), written as files that go tool pprof and go tool trace read; it
+// turns a CPU profile into the top-functions table the report shows; and
+// it takes a window's allocation profile and tells which functions
+// allocate more in one side's than in another's (allocs.go).
 package profile
 
 import (

@@ -249,7 +249,7 @@ type caseFinding struct {
 
 // regressionFindings explains each regressed metric, pointing at the
 // profile comparison that shows its cause; the advice knows which
-// profiles the case's runs took.
+// profiles the case's runs took, and an A/B's allocation profile diff.
 func regressionFindings(s *result.Scenario) []caseFinding {
 	if s.Baseline == nil {
 		return nil
@@ -266,9 +266,13 @@ func regressionFindings(s *result.Scenario) []caseFinding {
 			}
 		}
 	}
+	diffs := map[string]*result.AllocDiff{}
+	for i, d := range s.Baseline.AllocDiffs {
+		diffs[d.Case] = &s.Baseline.AllocDiffs[i]
+	}
 	var out []caseFinding
 	for _, cmp := range s.Baseline.Comparisons {
-		if f, ok := diagnose.Regression(cmp, diagnose.Context{Profiles: profiles[cmp.Case]}); ok {
+		if f, ok := diagnose.Regression(cmp, diagnose.Context{Profiles: profiles[cmp.Case], AllocDiff: diffs[cmp.Case]}); ok {
 			out = append(out, caseFinding{caseName: cmp.Case, finding: f})
 		}
 	}

@@ -178,3 +178,34 @@ func TestAHealthyRunReadsHealthy(t *testing.T) {
 	require.NoError(t, WriteMarkdown(&buf, s))
 	assert.Contains(t, buf.String(), "`healthy`: healthy: no bottleneck found")
 }
+
+// An A/B's allocation regression names the two sides' merged profiles and
+// the function that grew, in report.html and summary.md alike; the diff of
+// another case is not borrowed.
+func TestAllocationRegressionNamesTheABProfileDiff(t *testing.T) {
+	s := fixture(6)
+	s.Baseline.Comparisons[1].Verdict = "regression" // alloc.per_message of workers=2
+	s.Baseline.Comparisons[1].Current, s.Baseline.Comparisons[1].Change = 48, 0.17
+	s.Baseline.AllocDiffs = []result.AllocDiff{
+		{Case: "worker-scalability/workers=2", Base: "/out/A-workers=2-allocs.pprof", Current: "/out/B-workers=2-allocs.pprof",
+			Grew: []result.AllocGrowth{{Function: "github.com/sqsperf/sqsperf/service.(*Service).invoke", Base: 0, Current: 1856}}},
+		{Case: "worker-scalability/workers=4", Base: "/out/A-workers=4-allocs.pprof", Current: "/out/B-workers=4-allocs.pprof",
+			Grew: []result.AllocGrowth{{Function: "not.this.one", Base: 0, Current: 9000}}},
+	}
+	p := buildPage(sanitize(s, newScrubber(nil)))
+	var alloc *findingView
+	for i, f := range p.Findings {
+		if strings.HasPrefix(f.Summary, "alloc.per_message regressed") {
+			alloc = &p.Findings[i]
+		}
+	}
+	require.NotNil(t, alloc, "findings: %+v", p.Findings)
+	assert.Contains(t, strings.Join(alloc.Evidence, " "), "service.(*Service).invoke 0 B → 1.8 KiB (+1.8 KiB)")
+	assert.NotContains(t, strings.Join(alloc.Evidence, " "), "not.this.one")
+	assert.Contains(t, alloc.Advice[0], "-diff_base /out/A-workers=2-allocs.pprof /out/B-workers=2-allocs.pprof")
+
+	var md bytes.Buffer
+	require.NoError(t, WriteMarkdown(&md, s))
+	assert.Contains(t, md.String(), `service.(\*Service).invoke 0 B → 1.8 KiB (+1.8 KiB)`)
+	assert.Contains(t, md.String(), `-diff\_base /out/A-workers=2-allocs.pprof /out/B-workers=2-allocs.pprof`)
+}

@@ -100,7 +100,7 @@ type Finding struct {
 
 // Profile is a profile file written next to the report.
 type Profile struct {
-	Kind string `json:"kind"` // cpu, heap, trace
+	Kind string `json:"kind"` // cpu, heap, trace, allocs
 	Path string `json:"path"`
 }
 
@@ -211,6 +211,33 @@ type BaselineReport struct {
 	SameMachine bool         `json:"same_machine"`
 	Warnings    []string     `json:"warnings,omitempty"`
 	Comparisons []Comparison `json:"comparisons,omitempty"`
+	// AllocDiffs compare the two sides' allocation profiles case by
+	// case; only the interleaved A/B has both sides' profiles at hand.
+	AllocDiffs []AllocDiff `json:"alloc_diffs,omitempty"`
+}
+
+// AllocDiff compares the allocation profiles (Profile kind "allocs", the
+// measured window's allocations) of an A/B's two sides in one case.
+type AllocDiff struct {
+	Case string `json:"case,omitempty"`
+	// Base and Current are each side's allocation profile, merged over
+	// its rounds; Base is "" when the base side wrote none.
+	Base    string `json:"base,omitempty"`
+	Current string `json:"current,omitempty"`
+	// Grew are the functions whose allocated bytes per message grew the
+	// most, largest growth first.
+	Grew []AllocGrowth `json:"grew,omitempty"`
+	// Note says why there is no comparison, or what limits it.
+	Note string `json:"note,omitempty"`
+}
+
+// AllocGrowth is one function's allocated bytes per message processed at
+// each side of an AllocDiff. An allocation belongs to the innermost frame
+// of its stack outside package runtime, the function whose code asked.
+type AllocGrowth struct {
+	Function string  `json:"function"`
+	Base     float64 `json:"base_bytes_per_message"`
+	Current  float64 `json:"current_bytes_per_message"`
 }
 
 // Outcome is how a comparison with the baseline (Comparison.Verdict) or a

@@ -4,11 +4,15 @@
 package abtesttest
 
 import (
+	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
+
+	"github.com/google/pprof/profile"
 )
 
 // FakeRunner is a stand-in for runner/cmd/runner with the same command
@@ -18,6 +22,11 @@ import (
 // making the outcome random. A scenario file containing "explode" makes it
 // fail with exit code 4; one containing "impossible" makes it exit 1 (a
 // threshold failed) after writing its result, as the real runner does.
+// When its tree holds an allocs.pprof (SetAllocs), each run copies it
+// next to its result and lists it as the run's allocation profile, as the
+// real runner does with its measured window's; a tree without one is a
+// runner from before they were written. An alloc_cost file in its tree
+// sets its allocations per message (80 without one).
 const FakeRunner = `package main
 
 import (
@@ -56,17 +65,29 @@ func main() {
 	round, _ := strconv.Atoi(filepath.Base(*out))
 	jitter := 1 + 0.01*math.Sin(float64(round))
 	cwd, _ := os.Getwd()
-	res := map[string]any{
-		"schema_version": 1, "name": "fake", "file": *scenario, "scenario_hash": "h1",
-		"verdict": "pass",
-		"cases": []any{map[string]any{"name": "fake", "runs": []any{map[string]any{
-			"repeat": 1, "backend": "embedded",
-			"metrics": map[string]float64{"cpu.per_message": cpuCost * jitter, "alloc.per_message": 80 * jitter, "lost": 0},
-			"errors": []string{"ran in " + cwd},
-		}}}},
+	allocCost := 80.0
+	if b, err := os.ReadFile("alloc_cost"); err == nil {
+		allocCost, _ = strconv.ParseFloat(strings.TrimSpace(string(b)), 64)
 	}
 	dir := filepath.Join(*out, "fake")
 	os.MkdirAll(dir, 0o755)
+	run := map[string]any{
+		"repeat": 1, "backend": "embedded",
+		"metrics": map[string]float64{"cpu.per_message": cpuCost * jitter, "alloc.per_message": allocCost * jitter, "lost": 0},
+		"accounting": map[string]int{"processed": 1000},
+		"errors": []string{"ran in " + cwd},
+	}
+	if prof, err := os.ReadFile("allocs.pprof"); err == nil {
+		if err := os.WriteFile(filepath.Join(dir, "allocs.pprof"), prof, 0o644); err != nil {
+			os.Exit(4)
+		}
+		run["profiles"] = []any{map[string]any{"kind": "allocs", "path": "allocs.pprof"}}
+	}
+	res := map[string]any{
+		"schema_version": 1, "name": "fake", "file": *scenario, "scenario_hash": "h1",
+		"verdict": "pass",
+		"cases": []any{map[string]any{"name": "fake", "runs": []any{run}}},
+	}
 	data, _ := json.Marshal(res)
 	if err := os.WriteFile(filepath.Join(dir, "result.json"), data, 0o644); err != nil {
 		os.Exit(4)
@@ -129,6 +150,45 @@ func (r *Repo) Write(name, body string) {
 // SetCost rewrites the fake runner with another CPU cost, uncommitted.
 func (r *Repo) SetCost(cpuCost string) {
 	r.Write("runner/cmd/runner/main.go", strings.Replace(FakeRunner, "CPU_COST", cpuCost, 1))
+}
+
+// SetAllocs writes the allocation profile every run of the fake runner in
+// the working tree reports: alloc_space bytes by stack, each stack its
+// function names innermost first, separated by ";".
+func (r *Repo) SetAllocs(stacks map[string]int64) {
+	r.t.Helper()
+	p := &profile.Profile{
+		SampleType:        []*profile.ValueType{{Type: "alloc_objects", Unit: "count"}, {Type: "alloc_space", Unit: "bytes"}},
+		DefaultSampleType: "alloc_space",
+		PeriodType:        &profile.ValueType{Type: "space", Unit: "bytes"},
+		Period:            16 << 10,
+	}
+	locs := map[string]*profile.Location{}
+	names := make([]string, 0, len(stacks))
+	for stack := range stacks {
+		names = append(names, stack)
+	}
+	sort.Strings(names) // the same file for the same stacks
+	for _, stack := range names {
+		s := &profile.Sample{Value: []int64{stacks[stack] / 64, stacks[stack]}}
+		for _, fn := range strings.Split(stack, ";") {
+			loc, ok := locs[fn]
+			if !ok {
+				f := &profile.Function{ID: uint64(len(p.Function) + 1), Name: fn}
+				p.Function = append(p.Function, f)
+				loc = &profile.Location{ID: uint64(len(p.Location) + 1), Line: []profile.Line{{Function: f}}}
+				p.Location = append(p.Location, loc)
+				locs[fn] = loc
+			}
+			s.Location = append(s.Location, loc)
+		}
+		p.Sample = append(p.Sample, s)
+	}
+	var b bytes.Buffer
+	if err := p.Write(&b); err != nil {
+		r.t.Fatal(err)
+	}
+	r.Write("allocs.pprof", b.String())
 }
 
 // Commit commits every change.

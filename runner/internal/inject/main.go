@@ -140,6 +140,11 @@ func run(ctx context.Context, args []string, stdout io.Writer) error {
 				row := readRow(filepath.Join(wt, "reports", sc, "result.json"), c.name, sc, i)
 				row.Seconds = time.Since(start).Seconds()
 				_ = copyFile(filepath.Join(wt, "reports", sc, "result.json"), filepath.Join(absOut, fmt.Sprintf("%s-%s-%d.json", c.name, sc, i)))
+				// The sides' merged allocation profiles, for go tool pprof
+				// -diff_base after the tree is gone.
+				for _, side := range []string{"A", "B"} {
+					_ = copyFile(filepath.Join(wt, "reports", "ab", sc, side+"-allocs.pprof"), filepath.Join(absOut, fmt.Sprintf("%s-%s-%d-%s-allocs.pprof", c.name, sc, i, side)))
+				}
 				if row.Err != "" {
 					_ = os.WriteFile(filepath.Join(absOut, fmt.Sprintf("%s-%s-%d.log", c.name, sc, i)), log, 0o644)
 				}
