@@ -459,6 +459,18 @@ func writeSuiteMarkdown(w io.Writer, all []*result.Scenario) error {
 			mdText(orDash(strings.Join(cats, ", "))), HTMLFile, safe, HTMLFile)
 	}
 	p("\n")
+	// The PR comment says why a scenario regressed, not only that it did:
+	// each regressed metric with its evidence (for allocations, the
+	// functions that grew most in the A/B's profiles). Advice and the
+	// profile commands stay in the scenario's own summary.md.
+	for _, s := range all {
+		for _, r := range regressionFindings(s) {
+			p("- %s %s: %s\n", mdText(orDash(r.caseName)), mdCode(r.finding.Category), mdText(r.finding.Summary))
+			for _, e := range r.finding.Evidence {
+				p("  - %s\n", mdText(e))
+			}
+		}
+	}
 	for _, s := range all {
 		if s.Error != "" {
 			p("- %s: %s\n", mdText(s.Name), mdText(s.Error))

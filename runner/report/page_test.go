@@ -208,4 +208,11 @@ func TestAllocationRegressionNamesTheABProfileDiff(t *testing.T) {
 	require.NoError(t, WriteMarkdown(&md, s))
 	assert.Contains(t, md.String(), `service.(\*Service).invoke 0 B → 1.8 KiB (+1.8 KiB)`)
 	assert.Contains(t, md.String(), `-diff\_base /out/A-workers=2-allocs.pprof /out/B-workers=2-allocs.pprof`)
+
+	// The suite's summary (the PR comment) says what grew, without the advice.
+	var suite bytes.Buffer
+	require.NoError(t, WriteSuiteMarkdown(&suite, []*result.Scenario{s}))
+	assert.Contains(t, suite.String(), `service.(\*Service).invoke 0 B → 1.8 KiB (+1.8 KiB)`)
+	assert.NotContains(t, suite.String(), "not.this.one")
+	assert.NotContains(t, suite.String(), "-diff\\_base", "advice stays in the scenario's summary.md")
 }
