@@ -55,6 +55,11 @@ func StartAllocs(dir, prefix string) (*AllocWindow, error) {
 	if err := WriteHeap(w.path(allocsStartFile)); err != nil {
 		return nil, err
 	}
+	// Writing the profile built it on the heap, and a collection during
+	// the write saw it live: collect again so that heap.live, sampled
+	// from the next moment on, reads the service's heap and not the
+	// snapshot's garbage.
+	runtime.GC()
 	return w, nil
 }
 
