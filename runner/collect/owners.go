@@ -127,6 +127,14 @@ func (a Attribution) ReadAllocProfile() AllocProfile {
 		cur.Bytes += bytes
 		s.owners[o] = cur
 	}
+	// The records (a few hundred bytes per allocation site, megabytes in
+	// a process that has parsed profiles or run the SDK for a while) are
+	// garbage now, but a collection while they were being read saw them
+	// live, and heap.live reads that until the next cycle: collect again,
+	// so that a window's ends do not show in its heap (scalability after
+	// memory read heap.live.max +50-65% against its baseline).
+	records = nil
+	runtime.GC()
 	return s
 }
 
