@@ -86,9 +86,9 @@ func filePrefix(label string) string {
 }
 
 // allocWindow is the measured window's allocation profile
-// (profile.AllocsFile) of a service in this process. Every such run takes
-// one whenever profiles are kept (Options.ProfileDir), without the
-// scenario asking: the allocations are sampled anyway (alloc.own.*), and
+// (profile.AllocsFile) of a service in this process. A run takes one when
+// Options.AllocProfiles asks and profiles are kept (Options.ProfileDir),
+// without the scenario asking: the allocations are sampled anyway (alloc.own.*), and
 // a regression in alloc.* is explained by the difference of two of them
 // (the interleaved A/B compares its sides'). Nil when none is taken.
 type allocWindow struct {
@@ -99,7 +99,7 @@ type allocWindow struct {
 // start and the window opens: writing the snapshot allocates, and that
 // garbage belongs to neither heap.live nor the window's alloc.* metrics.
 func startAllocWindow(opt Options, label string, run *result.Run) allocWindow {
-	if opt.ProfileDir == "" {
+	if opt.ProfileDir == "" || !opt.AllocProfiles {
 		return allocWindow{}
 	}
 	w, err := profile.StartAllocs(opt.ProfileDir, filePrefix(label))

@@ -44,11 +44,12 @@ func TestFilePrefixRepeatsDistinct(t *testing.T) {
 }
 
 // Every run of a service in this process keeps its window's allocation
-// profile when profiles are kept, each under its own prefix, without the
-// scenario asking; the service's own functions are in it.
+// profile when profiles are kept and the A/B asks (AllocProfiles), each
+// under its own prefix, without the scenario asking; the service's own
+// functions are in it. Without AllocProfiles no run takes one.
 func TestRunsKeepTheirWindowsAllocationProfile(t *testing.T) {
 	dir := t.TempDir()
-	res, err := Run(t.Context(), pipelineScenario(t), Options{Getenv: noEnvironment, ProfileDir: dir})
+	res, err := Run(t.Context(), pipelineScenario(t), Options{Getenv: noEnvironment, ProfileDir: dir, AllocProfiles: true})
 	require.NoError(t, err)
 	runs := allRuns(res)
 	require.NotEmpty(t, runs)
@@ -77,4 +78,18 @@ func TestRunsKeepTheirWindowsAllocationProfile(t *testing.T) {
 	left, err := filepath.Glob(filepath.Join(dir, "*.tmp"))
 	require.NoError(t, err)
 	assert.Empty(t, left, "the start snapshots are removed")
+}
+
+func TestRunsTakeNoAllocationProfileUnlessAsked(t *testing.T) {
+	dir := t.TempDir()
+	res, err := Run(t.Context(), pipelineScenario(t), Options{Getenv: noEnvironment, ProfileDir: dir})
+	require.NoError(t, err)
+	for _, r := range allRuns(res) {
+		for _, p := range r.Profiles {
+			assert.NotEqual(t, profile.KindAllocs, p.Kind, "run %d", r.Repeat)
+		}
+	}
+	left, err := filepath.Glob(filepath.Join(dir, "*allocs*"))
+	require.NoError(t, err)
+	assert.Empty(t, left)
 }

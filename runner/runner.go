@@ -52,6 +52,14 @@ type Options struct {
 	// ProfileDir is where profiles are written when the scenario asks for
 	// them; empty disables profiles.
 	ProfileDir string
+	// AllocProfiles keeps every run's measured-window allocation profile
+	// (allocs.pprof) in ProfileDir, for a service in this process. The
+	// interleaved A/B asks for it (profile.AllocsEnv=1 in its runners'
+	// environment) to diff its two sides. It is off otherwise: parsing
+	// profiles in the measured process leaves allocation sites behind in
+	// its memory profile, and a run after many others read heap.live.max
+	// +35% against a stored baseline taken without them.
+	AllocProfiles bool
 	// LoadOnly sends the scenario's load to the queues of a service that
 	// runs elsewhere and judges the run by queue metrics (see
 	// loadOnlyRun): no queue is created or deleted and no service is

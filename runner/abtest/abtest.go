@@ -401,7 +401,9 @@ func runOnce(ctx context.Context, s *side, opts Options, outDir string, round in
 	cmd.Dir = s.src
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	// Quiet, plain output: the child's progress would only fill the log.
-	cmd.Env = append(os.Environ(), "CI=true")
+	// Both sides keep each run's allocation profile, for the diff under
+	// an allocation regression.
+	cmd.Env = append(os.Environ(), "CI=true", profile.AllocsEnv+"=1")
 	runErr := cmd.Run()
 	var exit *exec.ExitError
 	if runErr != nil && !(errors.As(runErr, &exit) && exit.ExitCode() == 1) {

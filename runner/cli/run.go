@@ -18,6 +18,7 @@ import (
 	"github.com/sqsperf/sqsperf/runner/benchout"
 	"github.com/sqsperf/sqsperf/runner/exitcode"
 	"github.com/sqsperf/sqsperf/runner/internal/suggest"
+	"github.com/sqsperf/sqsperf/runner/profile"
 	"github.com/sqsperf/sqsperf/runner/report"
 	"github.com/sqsperf/sqsperf/runner/result"
 	"github.com/sqsperf/sqsperf/runner/scenario"
@@ -270,6 +271,7 @@ func runAndJudge(ctx context.Context, st *State, sc *scenario.Scenario, f runFla
 			return nil, exitcode.Usage, exitcode.Wrap(exitcode.Usage, err)
 		}
 		opt.ProfileDir = dir
+		opt.AllocProfiles = st.Getenv(profile.AllocsEnv) == "1"
 	}
 	jopt := runner.JudgeOptions{StrictMachine: f.strict, Confirm: f.confirm}
 	if !f.noBaseline {

@@ -185,7 +185,7 @@ func TestRegressionPointsAtTheProfileDiff(t *testing.T) {
 	assert.Contains(t, f.Advice[0], "go tool pprof -sample_index=alloc_space -top -diff_base BASE/heap.pprof heap.pprof")
 
 	f, _ = Regression(cmp, Context{})
-	assert.Contains(t, f.Advice[0], "this run took no heap profile: add profile: {heap: true}")
+	assert.Contains(t, f.Advice[0], "runner compare -scenario FILE -against REV", "no profile here: the A/B takes both sides'")
 
 	f, _ = Regression(cmp, Context{Profiles: []string{"allocs"}})
 	assert.Contains(t, f.Advice[0], "go tool pprof -sample_index=alloc_space -top -diff_base BASE/allocs.pprof allocs.pprof",

@@ -123,10 +123,15 @@ func allocDiffAdvice(d *result.AllocDiff) string {
 }
 
 // allocAdvice points a run judged against a stored baseline at its own
-// allocation profile, which has no counterpart on the baseline's side.
+// allocation or heap profile, which has no counterpart on the baseline's
+// side, or, when it took neither, at the A/B, which takes both sides'.
 func allocAdvice(c Context) string {
 	if !c.hasProfile("allocs") {
-		return diffAdvice(c, "heap", "-sample_index=alloc_space", "the functions whose allocations grew are at the top")
+		if c.hasProfile("heap") {
+			return diffAdvice(c, "heap", "-sample_index=alloc_space", "the functions whose allocations grew are at the top")
+		}
+		return "runner compare -scenario FILE -against REV (the pull-request job's SQSPERF_AGAINST does the same) runs both commits side by side, " +
+			"keeps each side's allocation profile and names the functions whose allocations per message grew"
 	}
 	return "compare this run's allocation profile (allocs.pprof beside the report: the measured window's) with one taken on the baseline's commit: " +
 		"go tool pprof -sample_index=alloc_space -top -diff_base BASE/allocs.pprof allocs.pprof (the functions whose allocations grew are at the top); " +

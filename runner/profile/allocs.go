@@ -27,6 +27,12 @@ const (
 	KindAllocs = "allocs"
 )
 
+// AllocsEnv set to 1 in a runner's environment makes it keep every run's
+// allocation profile (runner.Options.AllocProfiles): the interleaved A/B
+// sets it for both sides' runners, whose profiles it diffs. A runner from
+// before it ignores it (and writes none, which the A/B notes).
+const AllocsEnv = "SQSPERF_ALLOC_PROFILES"
+
 // allocsStartFile holds the snapshot at the window's start until Stop.
 // It is kept on disk, not in memory: a parsed profile of the SDK's deep
 // stacks is a megabyte, which the run's heap.live would measure.
