@@ -70,7 +70,7 @@ func TestScenario(t *testing.T) {
 				ProfileDir: filepath.Join("..", "reports", sc.Name),
 			}, judge)
 			require.NoError(t, err)
-			all = append(all, res)
+			all = append(all, res.WithoutSeries())
 			files, err := report.Write(res, report.Options{Dir: "../reports", StepSummary: os.Getenv("GITHUB_STEP_SUMMARY")})
 			require.NoError(t, err)
 			for _, th := range res.Thresholds {
@@ -127,7 +127,7 @@ func testScenarioAgainst(t *testing.T, files []string, against string) {
 				Progress: t.Logf,
 			})
 			require.NoError(t, err)
-			all = append(all, res)
+			all = append(all, res.WithoutSeries())
 			files, err := report.Write(res, report.Options{Dir: "../reports", StepSummary: os.Getenv("GITHUB_STEP_SUMMARY")})
 			require.NoError(t, err)
 			logVerdict(t, res)

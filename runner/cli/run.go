@@ -206,7 +206,7 @@ func cmdRun(ctx context.Context, st *State, args []string) error {
 		if err != nil {
 			return err
 		}
-		all = append(all, res)
+		all = append(all, res.WithoutSeries())
 		codes = append(codes, code)
 		if code != exitcode.OK {
 			failures = append(failures, fmt.Sprintf("%s (%s)", sc.Name, res.Verdict))

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
 	"go.uber.org/goleak"
 
 	"github.com/sqsperf/sqsperf/runner/result"
@@ -121,4 +122,25 @@ func TestOutcomeValues(t *testing.T) {
 			t.Errorf("%s does not read back: %q, %v", want, back, err)
 		}
 	}
+}
+
+func TestWithoutSeriesKeepsEverythingButTheSamples(t *testing.T) {
+	s := &result.Scenario{Name: "stress", Verdict: result.VerdictPass, Cases: []result.Case{{Name: "stress", Runs: []result.Run{{
+		Repeat:     1,
+		Metrics:    map[string]float64{"lost": 0},
+		Accounting: result.Accounting{Processed: 200},
+		Series:     []result.Series{{Name: "heap.live", T: []float64{0.1}, Value: []float64{1 << 20}}},
+		Batches:    []result.BatchPoint{{Batch: 0}},
+		Diagnosis:  []result.Finding{{Category: "backpressure"}},
+	}}}}}
+	slim := s.WithoutSeries()
+	run := slim.Cases[0].Runs[0]
+	assert.Nil(t, run.Series)
+	assert.Nil(t, run.Batches)
+	assert.Equal(t, 200, run.Accounting.Processed)
+	assert.Equal(t, "backpressure", run.Diagnosis[0].Category)
+	assert.Equal(t, s.Name, slim.Name)
+	assert.Equal(t, s.Verdict, slim.Verdict)
+	assert.Len(t, s.Cases[0].Runs[0].Series, 1, "the original keeps its samples")
+	assert.Len(t, s.Cases[0].Runs[0].Batches, 1)
 }
