@@ -55,10 +55,13 @@ type Options struct {
 	// AllocProfiles keeps every run's measured-window allocation profile
 	// (allocs.pprof) in ProfileDir, for a service in this process. The
 	// interleaved A/B asks for it (profile.AllocsEnv=1 in its runners'
-	// environment) to diff its two sides. It is off otherwise: parsing
-	// profiles in the measured process leaves allocation sites behind in
-	// its memory profile, and a run after many others read heap.live.max
-	// +35% against a stored baseline taken without them.
+	// environment) to diff its two sides. It is off otherwise: a stored
+	// baseline has no profile to diff with, and parsing profiles in the
+	// measured process adds work and allocation sites there (the sites,
+	// read at the window's ends while they were live, once put
+	// heap.live.max +50-65% on scalability; collect.ReadAllocProfile now
+	// collects them, but a run judged against numbers gains nothing from
+	// paying for the profile).
 	AllocProfiles bool
 	// LoadOnly sends the scenario's load to the queues of a service that
 	// runs elsewhere and judges the run by queue metrics (see
