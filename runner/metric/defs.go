@@ -176,7 +176,14 @@ func init() {
 		Help: "completed GC cycles during the run"})
 	def(Def{Name: GCCPUFraction, Unit: Ratio, Better: LowerIsBetter, MachineDependent: true, Tolerance: 0.30,
 		Help: "share of the process's CPU time spent in GC"})
-	def(Def{Name: HeapLiveMax, Unit: Bytes, Better: LowerIsBetter, Tolerance: 0.20, Gate: true,
+	// The largest live heap follows the process's history as well as the
+	// service: stress read 3.3-3.5 MB first in a process and 3.9-4.5 MB
+	// after the eight other scenarios (`go test ./runner -run Scenario`),
+	// against 3.0-3.4 MB recorded by `baseline update`. So 50% against a
+	// stored baseline, where a leak of 1 KiB per task still reads +660%;
+	// the A/B, whose sides run as fresh processes, judges it at 20%
+	// (runner.ABTolerances).
+	def(Def{Name: HeapLiveMax, Unit: Bytes, Better: LowerIsBetter, Tolerance: 0.50, Gate: true,
 		Help: "largest live heap after a GC (/gc/heap/live:bytes)"})
 	def(Def{Name: HeapLiveSlope, Unit: Bytes, Better: LowerIsBetter, Tolerance: 0.50,
 		Help: "slope of the post-GC live heap across load batches, bytes per batch (linear regression): a leak as a number"})
