@@ -218,18 +218,35 @@ func TestFairnessSmallJobIsNotStarved(t *testing.T) {
 				return count(ev, Finished, func(e Event) bool { return e.JobID == "small" }) == 5
 			})
 			ev := rec.snapshot()
-			bigBefore, smallDone := 0, 0
+			// Fairness is the internal queue's: count the big job's tasks
+			// taken from its job message. Tasks that overflowed come back
+			// as download-tasks messages whenever SQS delivers them, which
+			// says nothing about the queue's order. (A run on a loaded
+			// machine counted 24 big tasks before the small job was done,
+			// without telling the two kinds apart.)
+			jobQueue := ""
+			for _, e := range ev {
+				if e.Kind == Finished && e.JobID == "small" {
+					jobQueue = e.Queue
+					break
+				}
+			}
+			bigBefore, redelivered, smallDone := 0, 0, 0
 			for _, e := range ev {
 				if e.Kind != Finished {
 					continue
 				}
-				if e.JobID == "small" {
+				switch {
+				case e.JobID == "small":
 					smallDone++
-				} else if smallDone < 5 {
+				case smallDone >= 5:
+				case e.Queue == jobQueue:
 					bigBefore++
+				default:
+					redelivered++
 				}
 			}
-			t.Logf("big-job tasks finished before the small job completed: %d of 200", bigBefore)
+			t.Logf("big-job tasks finished before the small job completed: %d of 200 from the job message, %d from download-tasks", bigBefore, redelivered)
 			// Round-robin: the 2 held tasks, then about one big task per small
 			// one. Waiting behind the queued big tasks would give 17 or more.
 			assert.LessOrEqual(t, bigBefore, 12, "the small job waited behind the big one")
