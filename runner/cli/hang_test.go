@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"encoding/json"
 	"io"
 	"log"
 	"net/http"
@@ -96,10 +95,7 @@ thresholds:
 	assert.Contains(t, err.Error(), "stopped answering")
 	assert.Contains(t, stdout.String(), "hung: ERROR")
 
-	raw, rerr := os.ReadFile(filepath.Join(out, "hung", "result.json"))
-	require.NoError(t, rerr, "the reports of a run on a hung endpoint are written")
-	var res result.Scenario
-	require.NoError(t, json.Unmarshal(raw, &res))
+	res := writtenResult(t, out, "hung")
 	assert.Equal(t, result.VerdictError, res.Verdict)
 	assert.Contains(t, res.Error, "stopped answering")
 	require.NotEmpty(t, res.Cases)

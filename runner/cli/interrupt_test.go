@@ -50,12 +50,20 @@ func TestRunInterruptedWritesWhatWasMeasured(t *testing.T) {
 	assert.Contains(t, err.Error(), "interrupted")
 	assert.Contains(t, stdout.String(), "tiny: INTERRUPTED")
 
-	raw, rerr := os.ReadFile(filepath.Join(out, "tiny", "result.json"))
-	require.NoError(t, rerr, "the reports of an interrupted run are written")
-	var res result.Scenario
-	require.NoError(t, json.Unmarshal(raw, &res))
+	res := writtenResult(t, out, "tiny")
 	assert.Equal(t, result.VerdictInterrupted, res.Verdict)
 	assert.Contains(t, res.Error, "interrupted")
 	require.NotEmpty(t, res.Cases)
 	assert.NotEmpty(t, res.Cases[0].Runs, "the repeat under way is kept")
+}
+
+// writtenResult reads the result.json a run broken off before its verdict
+// wrote for scenario name under out, failing the test when it is missing.
+func writtenResult(t *testing.T, out, name string) result.Scenario {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join(out, name, "result.json"))
+	require.NoError(t, err, "the reports of a run broken off before its verdict are written")
+	var res result.Scenario
+	require.NoError(t, json.Unmarshal(raw, &res))
+	return res
 }
