@@ -34,14 +34,7 @@ func TestSQSServeCreatesQueuesAndStopsOnCancel(t *testing.T) {
 		done <- Run(ctx, st, []string{"sqs", "serve", "-addr", "127.0.0.1:0",
 			"-queue", "jobs:dlq=jobs-dlq,maxReceiveCount=2,visibilityTimeout=7", "-queue", "orders.fifo"})
 	}()
-	var endpoint string
-	require.Eventually(t, func() bool {
-		if m := regexp.MustCompile(`SQS endpoint: (\S+)`).FindStringSubmatch(stdout.String()); m != nil && strings.Contains(stdout.String(), "serving") {
-			endpoint = m[1]
-			return true
-		}
-		return false
-	}, 10*time.Second, 5*time.Millisecond, "server starts: %s %s", stdout.String(), stderr.String())
+	endpoint := servedEndpoint(t, &stdout, &stderr)
 	out := stdout.String()
 	assert.Contains(t, out, "queue: "+endpoint+"/000000000000/jobs-dlq\n")
 	assert.Contains(t, out, "queue: "+endpoint+"/000000000000/jobs\n")
@@ -120,6 +113,13 @@ func serveSQS(t *testing.T, args ...string) string {
 		cancel()
 		require.NoError(t, <-done)
 	})
+	return servedEndpoint(t, &stdout, &stderr)
+}
+
+// servedEndpoint waits until 'runner sqs serve' says it is serving and
+// returns the endpoint it printed.
+func servedEndpoint(t *testing.T, stdout, stderr *syncbuf.Buffer) string {
+	t.Helper()
 	var endpoint string
 	require.Eventually(t, func() bool {
 		if m := regexp.MustCompile(`SQS endpoint: (\S+)`).FindStringSubmatch(stdout.String()); m != nil && strings.Contains(stdout.String(), "serving") {
